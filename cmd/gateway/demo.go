@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"html/template"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/authgate/gateway/config"
+	"github.com/authgate/gateway/store"
+)
+
+// demo runs the quickstart: the embedded store, a built-in app behind the
+// gateway that shows the identity headers it receives, and demo users whose
+// generated passwords are printed. Plain HTTP on loopback only.
+func (e *env) demo(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	listen := fs.String("listen", "127.0.0.1:8080", "address of the gateway")
+	ops := fs.String("ops-listen", "127.0.0.1:9090", "address of /healthz, /readyz, /metrics")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	appLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	appSrv := &http.Server{Handler: demoApp(), ReadHeaderTimeout: 5 * time.Second}
+	go appSrv.Serve(appLn)
+	defer appSrv.Close()
+
+	cfg := config.Defaults()
+	cfg.Listen, cfg.OpsListen = *listen, *ops
+	cfg.Upstream = "http://" + appLn.Addr().String()
+	cfg.Secret = rand.Text() + rand.Text()
+	cfg.Cookie.Secure = false // plain HTTP on loopback
+	cfg.PublicPaths = []string{"/public/"}
+	cfg.Log.Format = "text"
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := newLogger(&cfg, os.Stderr)
+	a, err := newApp(ctx, &cfg, log, appOptions{})
+	if err != nil {
+		return err
+	}
+	type demoUser struct{ name, role string }
+	var lines []string
+	for _, du := range []demoUser{{"demo", store.RoleUser}, {"demo-support", store.RoleSupport}, {"demo-admin", store.RoleAdmin}} {
+		pw := strings.ToLower(rand.Text()[:16])
+		hash, err := a.hasher.Hash(ctx, pw)
+		if err != nil {
+			a.close()
+			return err
+		}
+		u := &store.User{Username: du.name, Email: du.name + "@example.com", PasswordHash: hash, Roles: []string{du.role}}
+		if err := a.store.CreateUser(ctx, u); err != nil {
+			a.close()
+			return err
+		}
+		lines = append(lines, fmt.Sprintf("  %-13s %-8s password: %s", du.name, du.role, pw))
+	}
+	if err := a.listen(); err != nil {
+		a.close()
+		return err
+	}
+	fmt.Fprintf(e.stdout, `
+Demo gateway running at %s  (embedded store: everything is lost on exit)
+Open it in a browser and sign in as one of these demo users:
+%s
+(support and admin accounts must set up two-factor authentication at first sign-in.)
+Account page: %s/.gateway/account   Health and metrics: http://%s/metrics
+Press Ctrl-C to stop.
+`, a.baseURL(), strings.Join(lines, "\n"), a.baseURL(), a.opsAddr)
+	<-ctx.Done()
+	a.shutdown(5 * time.Second)
+	return nil
+}
+
+// demoApp is the app behind the demo gateway: it shows what it received.
+func demoApp() http.Handler {
+	page := template.Must(template.New("demo").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Demo app</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem}
+td,th{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #ddd}code{background:#f3f3f3;padding:0 .25rem}</style></head>
+<body><h1>Demo app</h1>
+<p>This page is served by an app behind the gateway. {{if .User}}The gateway says you are <strong id="user">{{.User}}</strong>.{{else}}No identity headers: this is a public path.{{end}}</p>
+<p><a href="/.gateway/account">Login &amp; Security</a> · <a href="/public/">a public page</a></p>
+<form method="post" action="/.gateway/logout"><button type="submit" id="signout">Sign out</button></form>
+<h2>Request headers the app received</h2><table id="headers"><tr><th>Header</th><th>Value</th></tr>
+{{range .Headers}}<tr><td><code>{{.Name}}</code></td><td>{{.Value}}</td></tr>{{end}}</table>
+<p>Path seen by the app: <code id="path">{{.Path}}</code></p></body></html>`))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		type kv struct{ Name, Value string }
+		var hs []kv
+		for k, vs := range r.Header {
+			hs = append(hs, kv{k, strings.Join(vs, ", ")})
+		}
+		sort.Slice(hs, func(i, j int) bool { return hs[i].Name < hs[j].Name })
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = page.Execute(w, map[string]any{"User": r.Header.Get("X-Forwarded-User"), "Headers": hs, "Path": r.URL.Path})
+	})
+}

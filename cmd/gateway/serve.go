@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/authgate/gateway/config"
+)
+
+func (e *env) loadConfig() (*config.Config, error) {
+	return config.Load(e.configPath, e.environ)
+}
+
+// serve runs the gateway until SIGINT/SIGTERM, then drains in-flight
+// requests before exiting.
+func (e *env) serve(ctx context.Context) error {
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, os.Stderr)
+	a, err := newApp(ctx, cfg, log, appOptions{})
+	if err != nil {
+		return err
+	}
+	if err := a.listen(); err != nil {
+		a.close()
+		return err
+	}
+	<-ctx.Done()
+	log.Info("shutting down: draining in-flight requests")
+	a.shutdown(30 * time.Second)
+	return nil
+}
+
+func (e *env) configCheck() error {
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	_, err = e.stdout.Write([]byte("# configuration is valid; effective values (secrets masked):\n" + cfg.Masked()))
+	return err
+}

@@ -1,0 +1,124 @@
+// Package config loads, defaults and validates the gateway's configuration.
+//
+// A YAML file (optional) is read first, then every key can be overridden by an
+// environment variable named GATEWAY_ followed by the key path in upper case
+// with "_" between parts: redis.url → GATEWAY_REDIS_URL, cookie.secure →
+// GATEWAY_COOKIE_SECURE. Lists are comma-separated in the environment.
+// Validate stops start-up with one line naming the key and the problem.
+package config
+
+import (
+	"net/netip"
+	"net/url"
+	"time"
+)
+
+// Config is the whole configuration, a plain value passed into constructors.
+type Config struct {
+	// Listen is the address of the public listener (proxy and /.gateway pages).
+	Listen string `yaml:"listen"`
+	// OpsListen serves /healthz, /readyz and /metrics; keep it off the internet.
+	OpsListen string `yaml:"ops_listen"`
+	// Upstream is the single app behind the gateway (used when Routes is empty,
+	// and as the fallback when no route matches).
+	Upstream string `yaml:"upstream"`
+	// Routes send requests by host and path prefix to different upstreams.
+	Routes []Route `yaml:"routes"`
+	// PathPrefix is where the gateway's own pages live.
+	PathPrefix string `yaml:"path_prefix"`
+	// PublicPaths are reachable without a session: an entry ending in "/" is a
+	// prefix, any other entry an exact path. Matched on the cleaned path.
+	PublicPaths []string `yaml:"public_paths"`
+	// TrustedProxies are CIDRs whose X-Forwarded-* headers are believed.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// RedirectHosts are hosts (exact, or ".example.com" for subdomains) that
+	// the rd parameter may point to besides local paths.
+	RedirectHosts []string `yaml:"redirect_hosts"`
+
+	// Secret derives the cookie and encryption keys (at least 32 bytes).
+	Secret string `yaml:"secret"`
+	// PreviousSecrets still decode cookies, so secrets rotate without
+	// signing everyone out.
+	PreviousSecrets []string `yaml:"previous_secrets"`
+
+	Redis    Redis    `yaml:"redis"`
+	Cookie   Cookie   `yaml:"cookie"`
+	Session  Session  `yaml:"session"`
+	Headers  Headers  `yaml:"headers"`
+	Password Password `yaml:"password"`
+	MFA      MFA      `yaml:"mfa"`
+	Log      Log      `yaml:"log"`
+	Ops      Ops      `yaml:"ops"`
+
+	// Parsed forms, filled by Validate.
+	UpstreamURL     *url.URL       `yaml:"-"`
+	TrustedPrefixes []netip.Prefix `yaml:"-"`
+}
+
+// Route sends requests whose host (empty = any) and path prefix match to Upstream.
+type Route struct {
+	Host        string   `yaml:"host"`
+	PathPrefix  string   `yaml:"path_prefix"`
+	Upstream    string   `yaml:"upstream"`
+	UpstreamURL *url.URL `yaml:"-"`
+}
+
+// Redis says where the store lives. An empty URL selects the embedded,
+// in-memory store.
+type Redis struct {
+	// URL is redis://, rediss://, redis-sentinel:// or redis-cluster://.
+	URL string `yaml:"url"`
+}
+
+// Cookie configures the session cookie.
+type Cookie struct {
+	Name string `yaml:"name"`
+	// Secure may be turned off only for plain-HTTP development.
+	Secure bool `yaml:"secure"`
+}
+
+// Session configures session lifetimes.
+type Session struct {
+	// Lifetime is the absolute lifetime from sign-in.
+	Lifetime Duration `yaml:"lifetime"`
+	// IdleTimeout ends a session not used for this long.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// ReauthWindow is how recent a sign-in must be for sensitive actions.
+	ReauthWindow Duration `yaml:"reauth_window"`
+}
+
+// Headers names the identity headers set for the upstream.
+type Headers struct {
+	User   string `yaml:"user"`
+	Email  string `yaml:"email"`
+	Groups string `yaml:"groups"`
+}
+
+// Password is the password policy.
+type Password struct {
+	MinLength int `yaml:"min_length"`
+}
+
+// MFA is the two-factor policy.
+type MFA struct {
+	// Require is "off", "optional", "all", or a comma-separated list of roles.
+	Require string `yaml:"require"`
+	// RememberDevice allows "don't ask again on this browser" for this long;
+	// zero turns the option off.
+	RememberDevice Duration `yaml:"remember_device"`
+}
+
+// Log configures logging.
+type Log struct {
+	Format string `yaml:"format"` // json or text
+	Level  string `yaml:"level"`  // debug, info, warn, error
+}
+
+// Ops configures the ops listener.
+type Ops struct {
+	// Pprof mounts /debug/pprof on the ops listener.
+	Pprof bool `yaml:"pprof"`
+}
+
+// Duration is a time.Duration written as "90s", "12h" in YAML and env.
+type Duration struct{ time.Duration }

@@ -1,0 +1,41 @@
+package config
+
+import "time"
+
+// Default values, also used in messages and documentation.
+const (
+	DefaultListen     = ":8080"
+	DefaultOpsListen  = "127.0.0.1:9090"
+	DefaultPathPrefix = "/.gateway"
+	DefaultCookieName = "gateway_session"
+)
+
+// Defaults returns the configuration used before the file and environment
+// are applied. It lacks only a secret and an upstream to be valid.
+func Defaults() Config {
+	return Config{
+		Listen:     DefaultListen,
+		OpsListen:  DefaultOpsListen,
+		PathPrefix: DefaultPathPrefix,
+		Cookie: Cookie{
+			Name:   DefaultCookieName,
+			Secure: true,
+		},
+		Session: Session{
+			Lifetime:     Duration{168 * time.Hour},
+			IdleTimeout:  Duration{12 * time.Hour},
+			ReauthWindow: Duration{10 * time.Minute},
+		},
+		Headers: Headers{
+			User:   "X-Forwarded-User",
+			Email:  "X-Forwarded-Email",
+			Groups: "X-Forwarded-Groups",
+		},
+		Password: Password{MinLength: 12},
+		MFA: MFA{
+			Require:        "support,admin",
+			RememberDevice: Duration{0},
+		},
+		Log: Log{Format: "json", Level: "info"},
+	}
+}

@@ -1,0 +1,155 @@
+// Package store holds the gateway's nouns (User, Session, Event) and their
+// persistence in Redis: users, sessions, the revocation list, the change feed
+// that replicas follow, and activity and audit streams.
+//
+// Every user's keys share a hash tag ({uid}) so Redis Cluster keeps them in one
+// slot. The few global keys (indexes, the revocation list, the feed) are each a
+// single key, so no command ever spans slots.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+// Errors the store returns; callers map them to statuses.
+var (
+	// ErrNotFound is returned when a user, session or other record does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict is returned when creating something that already exists.
+	ErrConflict = errors.New("already exists")
+)
+
+// Store is the Redis-backed persistence for users, sessions and revocations.
+type Store struct {
+	rdb      redis.UniversalClient
+	log      *slog.Logger
+	embedded *miniredis.Miniredis
+	now      func() time.Time
+
+	// ActivityLimit bounds each user's activity stream.
+	ActivityLimit int64
+	// FeedLimit bounds the revocation feed; followers further behind reload.
+	FeedLimit int64
+}
+
+// Open connects to the Redis named by rawURL, or, when rawURL is empty, starts
+// an embedded in-process Redis-protocol server on loopback (data lives in
+// memory only). It pings the server before returning.
+func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Store, error) {
+	s := &Store{log: log, now: time.Now, ActivityLimit: 500, FeedLimit: 10000}
+	if rawURL == "" {
+		m := miniredis.NewMiniRedis()
+		if err := m.StartAddr("127.0.0.1:0"); err != nil {
+			return nil, fmt.Errorf("start embedded store: %w", err)
+		}
+		s.embedded = m
+		rawURL = "redis://" + m.Addr()
+	}
+	opts, err := universalOptions(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	s.rdb = redis.NewUniversalClient(opts)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := s.rdb.Ping(pctx).Err(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("connect to redis: %w", err)
+	}
+	return s, nil
+}
+
+// universalOptions turns redis://, rediss://, redis-sentinel:// and
+// redis-cluster:// URLs into go-redis options.
+func universalOptions(rawURL string) (*redis.UniversalOptions, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("redis url: %w", err)
+	}
+	tlsScheme := strings.HasPrefix(u.Scheme, "rediss")
+	plain := "redis"
+	if tlsScheme {
+		plain = "rediss"
+	}
+	switch u.Scheme {
+	case "redis", "rediss":
+		o, err := redis.ParseURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("redis url: %w", err)
+		}
+		return &redis.UniversalOptions{
+			Addrs: []string{o.Addr}, DB: o.DB, Username: o.Username, Password: o.Password,
+			TLSConfig: o.TLSConfig, DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout,
+			WriteTimeout: o.WriteTimeout, PoolSize: o.PoolSize,
+		}, nil
+	case "redis-sentinel", "rediss-sentinel":
+		u.Scheme = plain
+		o, err := redis.ParseFailoverURL(u.String())
+		if err != nil {
+			return nil, fmt.Errorf("redis url: %w", err)
+		}
+		if o.MasterName == "" {
+			return nil, errors.New("redis url: redis-sentinel:// needs ?master_name=")
+		}
+		return &redis.UniversalOptions{
+			Addrs: o.SentinelAddrs, MasterName: o.MasterName, DB: o.DB,
+			Username: o.Username, Password: o.Password,
+			SentinelUsername: o.SentinelUsername, SentinelPassword: o.SentinelPassword,
+			TLSConfig: o.TLSConfig,
+		}, nil
+	case "redis-cluster", "rediss-cluster":
+		u.Scheme = plain
+		o, err := redis.ParseClusterURL(u.String())
+		if err != nil {
+			return nil, fmt.Errorf("redis url: %w", err)
+		}
+		return &redis.UniversalOptions{
+			Addrs: o.Addrs, Username: o.Username, Password: o.Password,
+			TLSConfig: o.TLSConfig, IsClusterMode: true,
+		}, nil
+	}
+	return nil, fmt.Errorf("redis url: unsupported scheme %q", u.Scheme)
+}
+
+// Embedded reports whether the store runs on the in-process server.
+func (s *Store) Embedded() bool { return s.embedded != nil }
+
+// Client exposes the underlying client for the revocation follower and tests.
+func (s *Store) Client() redis.UniversalClient { return s.rdb }
+
+// Ping reports whether Redis answers.
+func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
+
+// Close closes the connection and stops the embedded server if any.
+func (s *Store) Close() error {
+	err := s.rdb.Close()
+	if s.embedded != nil {
+		s.embedded.Close()
+	}
+	return err
+}
+
+// PersistenceWarning returns a warning when the Redis in use keeps nothing on
+// disk (no RDB snapshots, no AOF), or "" when it persists or cannot tell.
+func (s *Store) PersistenceWarning(ctx context.Context) string {
+	if s.embedded != nil {
+		return "embedded store: all users and sessions live in memory and are lost on exit; set redis.url (GATEWAY_REDIS_URL) for real use"
+	}
+	res, err := s.rdb.ConfigGet(ctx, "*").Result()
+	if err != nil {
+		return "" // CONFIG may be disabled on managed Redis; nothing to say
+	}
+	if res["appendonly"] != "yes" && strings.TrimSpace(res["save"]) == "" {
+		return "redis keeps nothing on disk (save \"\" and appendonly no): a restart loses every user; revoked sessions stay dead (store generation changes) but everyone must sign in again"
+	}
+	return ""
+}
