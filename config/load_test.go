@@ -205,7 +205,7 @@ func TestEnvLists(t *testing.T) {
 func TestRoutesFromEnv(t *testing.T) {
 	c, err := Load("", []string{
 		"GATEWAY_SECRET=" + testSecret,
-		"GATEWAY_ROUTES=app.example.com/=http://127.0.0.1:3000, /api/=http://127.0.0.1:4000 ,app.example.com:8443/admin=https://admin.internal/base",
+		"GATEWAY_ROUTES=app.example.com/=http://127.0.0.1:3000, /api/=http://127.0.0.1:4000 ,admin.example.com/admin=https://admin.internal/base",
 	})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -213,7 +213,7 @@ func TestRoutesFromEnv(t *testing.T) {
 	want := []struct{ host, prefix, upstream string }{
 		{"app.example.com", "/", "http://127.0.0.1:3000"},
 		{"", "/api/", "http://127.0.0.1:4000"},
-		{"app.example.com:8443", "/admin", "https://admin.internal/base"},
+		{"admin.example.com", "/admin", "https://admin.internal/base"},
 	}
 	if len(c.Routes) != len(want) {
 		t.Fatalf("got %d routes, want %d: %+v", len(c.Routes), len(want), c.Routes)

@@ -18,6 +18,8 @@ func TestMaskedHidesSecrets(t *testing.T) {
 		{"password only", "rediss://:Pa55w0rdValue@redis:6380", "Pa55w0rdValue", "rediss://:xxxxx@redis:6380"},
 		{"unescaped specials", "redis://u:Pa55/w0rd?V@lue@redis:6379", "Pa55/w0rd?V@lue", "redis://u:xxxxx@redis:6379"},
 		{"sentinel hosts and query", "redis-sentinel://:Pa55w0rdValue@s1:26379,s2:26379/m?sentinel_password=Pa55w0rdValue&db=2", "Pa55w0rdValue", "redis-sentinel://:xxxxx@s1:26379,s2:26379/m?sentinel_password=xxxxx&db=2"},
+		{"sentinel addr form", "redis-sentinel://:Pa55w0rdValue@s1:26379/0?master_name=m&addr=s2:26379", "Pa55w0rdValue", "redis-sentinel://:xxxxx@s1:26379/0?master_name=m&addr=s2:26379"},
+		{"percent-encoded", "redis://u:Pa55%2Fw0rdValue@redis:6379", "Pa55%2Fw0rdValue", "redis://u:xxxxx@redis:6379"},
 		{"no scheme", "Pa55w0rdValue@redis:6379", "Pa55w0rdValue", "xxxxx@redis:6379"},
 	}
 	for _, tt := range tests {

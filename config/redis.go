@@ -3,12 +3,14 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 )
 
-// redisSchemes are the accepted redis.url schemes.
-var redisSchemes = []string{"redis", "rediss", "redis-sentinel", "redis-cluster"}
+// redisSchemes are the accepted redis.url schemes; the rediss- forms of
+// sentinel and cluster use TLS, as the store supports.
+var redisSchemes = []string{"redis", "rediss", "redis-sentinel", "rediss-sentinel", "redis-cluster", "rediss-cluster"}
 
 // IsEmbeddedStore reports whether the embedded, in-memory store is used
 // (redis.url is empty).
@@ -16,8 +18,8 @@ func (c *Config) IsEmbeddedStore() bool {
 	return c.Redis.URL == ""
 }
 
-// redisURL is a redis.url split into parts. Sentinel and cluster URLs may
-// list several comma-separated hosts, which net/url cannot parse.
+// redisURL is a redis.url split into parts without net/url, so that even a
+// malformed URL (say, a password with an unescaped "/") can be masked.
 type redisURL struct {
 	scheme   string
 	userinfo string // before the last "@", may hold "user:password"
@@ -56,20 +58,39 @@ func (c *Config) validateRedis() error {
 		return nil
 	}
 	shown := maskRedisURL(s)
-	u, ok := splitRedisURL(s)
-	if !ok || !contains(redisSchemes, u.scheme) {
+	parts, ok := splitRedisURL(s)
+	if !ok || !contains(redisSchemes, parts.scheme) {
 		return keyErr("redis.url", "%q must start with redis://, rediss://, redis-sentinel:// or redis-cluster:// (leave it empty for the embedded store)", shown)
 	}
-	if len(u.hosts) == 0 {
+	if len(parts.hosts) == 0 {
 		return keyErr("redis.url", "%q has no host; write e.g. \"redis://redis:6379/0\"", shown)
 	}
-	if (u.scheme == "redis" || u.scheme == "rediss") && len(u.hosts) > 1 {
-		return keyErr("redis.url", "%q lists several hosts; use redis-sentinel:// or redis-cluster:// for that", shown)
+	if len(parts.hosts) > 1 {
+		return keyErr("redis.url", "%q lists hosts with commas; put the first in the URL and each further one as ?addr=host:port", shown)
 	}
-	for _, h := range u.hosts {
-		if p := checkRedisHost(h); p != "" {
-			return keyErr("redis.url", "%q: %s", shown, p)
+	if p := checkRedisHost(parts.hosts[0]); p != "" {
+		return keyErr("redis.url", "%q: %s", shown, p)
+	}
+	// The store parses the URL with net/url; it must see the same host.
+	// Errors from net/url quote the URL, password included, so they are not
+	// repeated here.
+	const encode = "percent-encode special characters in the user name and password (\"/\" as %2F, \"?\" as %3F, \"#\" as %23, \"@\" as %40)"
+	u, err := url.Parse(s)
+	if err != nil || u.Host != parts.hosts[0] {
+		return keyErr("redis.url", "%q is not a valid URL; %s", shown, encode)
+	}
+	q := u.Query()
+	multi := strings.Contains(parts.scheme, "-")
+	for _, a := range q["addr"] {
+		if !multi {
+			return keyErr("redis.url", "%q: addr= is only for redis-sentinel:// and redis-cluster://", shown)
 		}
+		if p := checkRedisHost(a); p != "" {
+			return keyErr("redis.url", "%q: addr=: %s", shown, p)
+		}
+	}
+	if strings.HasSuffix(parts.scheme, "-sentinel") && q.Get("master_name") == "" {
+		return keyErr("redis.url", "%q needs ?master_name=<name of the monitored master>", shown)
 	}
 	return nil
 }

@@ -126,29 +126,25 @@ func parseUpstream(s string) (*url.URL, string) {
 	return u, ""
 }
 
-// checkRouteHost checks a route's host: a lower-case host name or IP
-// address, optionally with a port.
+// checkRouteHost checks a route's host: a lower-case host name or an IP
+// address, without port (requests are matched on the host name alone).
 func checkRouteHost(h string) string {
-	host := h
 	if strings.Contains(h, "://") {
 		return fmt.Sprintf("%q must be a host name without scheme, e.g. \"app.example.com\"", h)
 	}
 	if strings.ContainsAny(h, "/?#") {
 		return fmt.Sprintf("%q must be a host name without a path, e.g. \"app.example.com\"", h)
 	}
-	if hh, port, err := net.SplitHostPort(h); err == nil {
-		if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
-			return fmt.Sprintf("%q: port must be a number from 1 to 65535", h)
-		}
-		host = hh
-	}
-	if _, err := netip.ParseAddr(host); err == nil {
+	if _, err := netip.ParseAddr(h); err == nil {
 		return ""
 	}
-	if host != strings.ToLower(host) {
+	if strings.ContainsAny(h, ":[]") {
+		return fmt.Sprintf("%q must not include a port: requests are matched on the host name alone", h)
+	}
+	if h != strings.ToLower(h) {
 		return fmt.Sprintf("%q must be lower-case; write %q", h, strings.ToLower(h))
 	}
-	if !isHostName(host) {
+	if !isHostName(h) {
 		return fmt.Sprintf("%q is not a valid host name", h)
 	}
 	return ""
@@ -209,18 +205,25 @@ func (c *Config) validateRedirectHosts() error {
 			return keyErr(key, "%q must be lower-case; write %q", h, strings.ToLower(h))
 		case !isHostName(bare):
 			return keyErr(key, "%q is not a valid host name (a leading \".\" allows every subdomain)", h)
+		case bare != h && (!strings.Contains(bare, ".") || isIP(bare)):
+			return keyErr(key, "%q is too broad: a \".\" entry needs a domain of at least two labels, such as \".example.com\"", h)
 		}
 	}
 	return nil
 }
 
-// isHostName reports whether s is a lower-case DNS name: dot-separated
-// labels of a-z, 0-9 and "-", not starting or ending with "-".
+// isHostName reports whether s is a lower-case DNS name (dot-separated
+// labels of a-z, 0-9 and "-", not starting or ending with "-", the last one
+// not numeric) or an IPv4 address.
 func isHostName(s string) bool {
 	if s == "" || len(s) > 253 {
 		return false
 	}
-	for label := range strings.SplitSeq(s, ".") {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Is4()
+	}
+	labels := strings.Split(s, ".")
+	for _, label := range labels {
 		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
 			return false
 		}
@@ -231,5 +234,13 @@ func isHostName(s string) bool {
 			}
 		}
 	}
-	return true
+	// A name ending in a number ("1.2.3", "host.0x1f") is read as an IPv4
+	// address by browsers; only real IPv4 addresses are accepted above.
+	last := labels[len(labels)-1]
+	return strings.Trim(last, "0123456789") != "" && !strings.HasPrefix(last, "0x")
+}
+
+func isIP(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }

@@ -68,7 +68,20 @@ func TestValidateRejects(t *testing.T) {
 		{"redis no scheme", func(c *Config) { c.Redis.URL = "redis:6379" }, "redis.url", "GATEWAY_REDIS_URL", ""},
 		{"redis no host", func(c *Config) { c.Redis.URL = "redis:///0" }, "redis.url", "GATEWAY_REDIS_URL", "no host"},
 		{"redis bad port", func(c *Config) { c.Redis.URL = "redis://redis:abc/0" }, "redis.url", "GATEWAY_REDIS_URL", "port"},
-		{"redis several hosts", func(c *Config) { c.Redis.URL = "redis://a:1,b:2" }, "redis.url", "GATEWAY_REDIS_URL", "redis-cluster"},
+		{"redis comma hosts", func(c *Config) { c.Redis.URL = "redis-cluster://a:1,b:2" }, "redis.url", "GATEWAY_REDIS_URL", "?addr="},
+		{"redis unescaped password", func(c *Config) { c.Redis.URL = "rediss://default:p@ss/w0rd@redis.example.com:6380/1" }, "redis.url", "GATEWAY_REDIS_URL", "%2F"},
+		{"redis addr on plain", func(c *Config) { c.Redis.URL = "redis://a:1?addr=b:2" }, "redis.url", "GATEWAY_REDIS_URL", "addr="},
+		{"redis cluster bad addr", func(c *Config) { c.Redis.URL = "redis-cluster://a:1?addr=b:x" }, "redis.url", "GATEWAY_REDIS_URL", "port"},
+		{"redis sentinel no master", func(c *Config) { c.Redis.URL = "redis-sentinel://s1:26379" }, "redis.url", "GATEWAY_REDIS_URL", "master_name"},
+		{"route host with port", func(c *Config) {
+			c.Routes = []Route{{Host: "app.example.com:8443", PathPrefix: "/", Upstream: "http://a:1"}}
+		}, "routes[0].host", "GATEWAY_ROUTES", "port"},
+		{"route host upper case", func(c *Config) {
+			c.Routes = []Route{{Host: "App.example.com", PathPrefix: "/", Upstream: "http://a:1"}}
+		}, "routes[0].host", "GATEWAY_ROUTES", "lower-case"},
+		{"redirect host tld only", func(c *Config) { c.RedirectHosts = []string{".com"} }, "redirect_hosts[0]", "GATEWAY_REDIRECT_HOSTS", "too broad"},
+		{"redirect host ip suffix", func(c *Config) { c.RedirectHosts = []string{".10.0.0.1"} }, "redirect_hosts[0]", "GATEWAY_REDIRECT_HOSTS", "too broad"},
+		{"redirect host numeric", func(c *Config) { c.RedirectHosts = []string{"host.123"} }, "redirect_hosts[0]", "GATEWAY_REDIRECT_HOSTS", "not a valid host name"},
 		{"cookie name empty", func(c *Config) { c.Cookie.Name = "" }, "cookie.name", "GATEWAY_COOKIE_NAME", ""},
 		{"cookie name separator", func(c *Config) { c.Cookie.Name = "my;session" }, "cookie.name", "GATEWAY_COOKIE_NAME", ""},
 		{"cookie __Host- insecure", func(c *Config) { c.Cookie.Name = "__Host-s"; c.Cookie.Secure = false }, "cookie.secure", "GATEWAY_COOKIE_SECURE", "__Host-"},
@@ -158,10 +171,8 @@ func TestValidateAccepts(t *testing.T) {
 			c.Upstream = ""
 			c.Routes = []Route{{Host: "app.example.com", PathPrefix: "/", Upstream: "http://a:1"}, {PathPrefix: "/", Upstream: "http://b:1"}}
 		}},
-		{"route host with port", func(c *Config) {
-			c.Routes = []Route{{Host: "app.example.com:8443", PathPrefix: "/", Upstream: "http://a:1"}}
-		}},
 		{"route host ip", func(c *Config) { c.Routes = []Route{{Host: "10.1.2.3", PathPrefix: "/", Upstream: "http://a:1"}} }},
+		{"route host ipv6", func(c *Config) { c.Routes = []Route{{Host: "::1", PathPrefix: "/", Upstream: "http://a:1"}} }},
 		{"nested path_prefix", func(c *Config) { c.PathPrefix = "/_/auth" }},
 		{"public paths", func(c *Config) { c.PublicPaths = []string{"/", "/healthz", "/static/", "/.gatewayish"} }},
 		{"trusted proxies", func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/8", "fd00::/8", "192.0.2.1", "::1"} }},
@@ -170,9 +181,13 @@ func TestValidateAccepts(t *testing.T) {
 		}},
 		{"previous secrets", func(c *Config) { c.PreviousSecrets = []string{testPrevSecret} }},
 		{"redis", func(c *Config) { c.Redis.URL = "redis://redis:6379/0" }},
-		{"rediss with password", func(c *Config) { c.Redis.URL = "rediss://default:p@ss/w0rd@redis.example.com:6380/1" }},
-		{"redis sentinel", func(c *Config) { c.Redis.URL = "redis-sentinel://:pw@s1:26379,s2:26379,s3/mymaster" }},
-		{"redis cluster", func(c *Config) { c.Redis.URL = "redis-cluster://n1:7000,n2:7001" }},
+		{"rediss with password", func(c *Config) { c.Redis.URL = "rediss://default:p%40ss%2Fw0rd@redis.example.com:6380/1" }},
+		{"redis sentinel", func(c *Config) {
+			c.Redis.URL = "redis-sentinel://:pw@s1:26379/0?master_name=mymaster&addr=s2:26379&addr=s3:26379"
+		}},
+		{"rediss sentinel", func(c *Config) { c.Redis.URL = "rediss-sentinel://s1:26379?master_name=m" }},
+		{"redis cluster", func(c *Config) { c.Redis.URL = "redis-cluster://n1:7000?addr=n2:7001" }},
+		{"rediss cluster", func(c *Config) { c.Redis.URL = "rediss-cluster://n1:7000" }},
 		{"redis ipv6", func(c *Config) { c.Redis.URL = "redis://[::1]:6379" }},
 		{"__Host- cookie", func(c *Config) { c.Cookie.Name = "__Host-gw" }},
 		{"insecure dev cookie", func(c *Config) { c.Cookie.Secure = false }},

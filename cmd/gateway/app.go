@@ -14,8 +14,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/authgate/gateway/admin"
 	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/gateway"
+	"github.com/authgate/gateway/gateway/httpsafe"
 	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/store/passwords"
 )
@@ -92,8 +94,13 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opt appOp
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := gateway.NewMetrics(reg)
+	pages := admin.New(admin.Deps{
+		Config: cfg, Store: st, Sessions: a.sessions, Hasher: a.hasher, Log: log, Registerer: reg,
+		ClientIP: func(r *http.Request) string { return httpsafe.ClientIP(r, cfg.TrustedPrefixes).String() },
+	})
 	gw, err := gateway.New(gateway.Deps{
 		Config: cfg, Users: st, Sessions: a.sessions, Hasher: a.hasher, Metrics: metrics, Log: log,
+		Pages: pages,
 	})
 	if err != nil {
 		a.close()

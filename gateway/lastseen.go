@@ -1,0 +1,136 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/authgate/gateway/store"
+)
+
+// lastSeen tracks when each session was last used on this replica, to
+// enforce the idle timeout without a Redis round trip, and writes last-seen
+// times to Redis in batches off the request path, at most once a minute per
+// session.
+type lastSeen struct {
+	store SessionStore
+	idle  time.Duration
+	// flushEvery is how often the batch goes out; writeEvery how stale a
+	// session's stored last-seen may get.
+	flushEvery time.Duration
+	writeEvery time.Duration
+	entries    sync.Map // session id -> *seenEntry
+}
+
+type seenEntry struct {
+	uid     string
+	seen    atomic.Int64 // unix seconds of last use here
+	written atomic.Int64 // unix seconds last written to Redis
+	ip      atomic.Pointer[string]
+}
+
+func newLastSeen(st SessionStore, idle time.Duration) *lastSeen {
+	return &lastSeen{store: st, idle: idle, flushEvery: 10 * time.Second, writeEvery: time.Minute}
+}
+
+type idleVerdict int
+
+const (
+	idleOK idleVerdict = iota
+	idleExpired
+	idleUnknown // Redis needed but unreachable
+)
+
+// check records a use of the session and decides whether it had been idle
+// too long. Only a session that is new to this replica and older than the
+// idle timeout costs a Redis read, to learn when another replica last saw it.
+func (l *lastSeen) check(ctx context.Context, c *store.Claims, now time.Time, ip string) idleVerdict {
+	sec := now.Unix()
+	v, ok := l.entries.Load(c.SessionID)
+	var e *seenEntry
+	if ok {
+		e = v.(*seenEntry)
+	}
+	last := c.IssuedAt / int64(time.Second)
+	if e != nil {
+		last = max(last, e.seen.Load())
+	}
+	if now.Sub(time.Unix(last, 0)) > l.idle {
+		sess, err := l.store.FindSession(ctx, c.UserID, c.SessionID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return idleExpired
+		case err != nil:
+			return idleUnknown
+		case now.Sub(sess.LastSeen) > l.idle:
+			return idleExpired
+		}
+	}
+	if e == nil {
+		e = &seenEntry{uid: c.UserID}
+		e.written.Store(c.IssuedAt / int64(time.Second))
+		v, _ = l.entries.LoadOrStore(c.SessionID, e)
+		e = v.(*seenEntry)
+	}
+	if e.seen.Load() != sec {
+		e.seen.Store(sec)
+		if p := e.ip.Load(); p == nil || *p != ip {
+			e.ip.Store(&ip)
+		}
+	}
+	return idleOK
+}
+
+func (l *lastSeen) forget(sid string) { l.entries.Delete(sid) }
+
+// run flushes until ctx ends, then once more so a clean shutdown loses nothing.
+func (l *lastSeen) run(ctx context.Context) {
+	t := time.NewTicker(l.flushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			l.flush(fctx, time.Now(), true)
+			cancel()
+			return
+		case now := <-t.C:
+			l.flush(ctx, now, false)
+		}
+	}
+}
+
+// flush writes last-seen times that are a minute or more newer than what
+// Redis has, and forgets sessions idle past the timeout (bounded memory).
+func (l *lastSeen) flush(ctx context.Context, now time.Time, all bool) {
+	var batch []store.SessionTouch
+	var sent []*seenEntry
+	l.entries.Range(func(k, v any) bool {
+		e := v.(*seenEntry)
+		seen := e.seen.Load()
+		if now.Sub(time.Unix(seen, 0)) > l.idle {
+			l.entries.Delete(k)
+			return true
+		}
+		if seen > e.written.Load() && (all || time.Duration(seen-e.written.Load())*time.Second >= l.writeEvery) {
+			ip := ""
+			if p := e.ip.Load(); p != nil {
+				ip = *p
+			}
+			batch = append(batch, store.SessionTouch{UserID: e.uid, SessionID: k.(string), At: time.Unix(seen, 0), IP: ip})
+			sent = append(sent, e)
+		}
+		return true
+	})
+	if len(batch) == 0 {
+		return
+	}
+	if err := l.store.TouchSessions(ctx, batch); err != nil {
+		return // try again next tick; last-seen is best effort
+	}
+	for i, e := range sent {
+		e.written.Store(batch[i].At.Unix())
+	}
+}

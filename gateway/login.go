@@ -1,0 +1,185 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"github.com/a-h/templ"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/authgate/gateway/gateway/httpsafe"
+	"github.com/authgate/gateway/store"
+	"github.com/authgate/gateway/templates"
+)
+
+// Messages shown on the sign-in page. The same one answers an unknown user
+// and a wrong password, so the page does not tell which usernames exist.
+const (
+	msgBadCredentials = "Wrong username or password."
+	msgMissingFields  = "Enter your username and password."
+	msgDisabled       = "This account is disabled. Contact support."
+)
+
+// clientIP is the vetted client address of r.
+func (g *Gateway) clientIP(r *http.Request) string {
+	return httpsafe.ClientIP(r, g.Config.TrustedPrefixes).String()
+}
+
+// cleanRD validates a post-login target; anything doubtful becomes "/".
+func (g *Gateway) cleanRD(rd string) string {
+	if rd == "" {
+		return "/"
+	}
+	if clean, ok := httpsafe.CleanRedirect(rd, g.Config.RedirectHosts); ok {
+		return clean
+	}
+	return "/"
+}
+
+func (g *Gateway) loginPage(r *http.Request, username, rd, errMsg, notice string) templ.Component {
+	return templates.Login(templates.LoginPage{
+		Chrome:   templates.Chrome{Title: "Sign in", Prefix: g.prefix},
+		Username: username, RD: rd, Error: errMsg, Notice: notice,
+	})
+}
+
+func (g *Gateway) showLoginPage(w http.ResponseWriter, r *http.Request) {
+	rd := g.cleanRD(r.URL.Query().Get("rd"))
+	if _, outcome := g.Sessions.Authenticate(r); outcome == store.Valid {
+		http.Redirect(w, r, rd, http.StatusFound)
+		return
+	}
+	notice := ""
+	switch r.URL.Query().Get("m") {
+	case "signed_out":
+		notice = "You are signed out."
+	case "ended":
+		notice = "Your session ended. Please sign in again."
+	case "password_reset":
+		notice = "Your password was changed. Sign in with the new one."
+	}
+	g.render(w, r, http.StatusOK, g.loginPage(r, "", rd, "", notice))
+}
+
+func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		g.renderErrorPage(w, r, http.StatusBadRequest, "bad_request", "Bad request", "The form could not be read.")
+		return
+	}
+	typed := r.PostForm.Get("username")
+	username := store.CanonicalUsername(typed)
+	password := r.PostForm.Get("password")
+	rd := g.cleanRD(r.PostForm.Get("rd"))
+	ip := g.clientIP(r)
+	if username == "" || password == "" || len(typed) > 256 {
+		g.render(w, r, http.StatusBadRequest, g.loginPage(r, truncate(typed, 256), rd, msgMissingFields, ""))
+		return
+	}
+
+	u, ok, err := g.checkPassword(r.Context(), username, password)
+	if err != nil {
+		g.Log.Error("sign-in check failed", "err", err.Error(), "client_ip", ip)
+		g.unavailable(w, r)
+		return
+	}
+	if !ok {
+		g.Metrics.SignIns.WithLabelValues("failed").Inc()
+		g.Log.Info("authentication_failed", "username", username, "client_ip", ip, "known_user", u != nil)
+		if u != nil {
+			g.event(r, u.ID, store.Event{Type: store.EventSignInFailed, Detail: "wrong password"})
+		}
+		g.render(w, r, http.StatusUnauthorized, g.loginPage(r, typed, rd, msgBadCredentials, ""))
+		return
+	}
+	if u.Disabled {
+		g.Metrics.SignIns.WithLabelValues("disabled").Inc()
+		g.event(r, u.ID, store.Event{Type: store.EventSignInFailed, Detail: "account disabled"})
+		g.render(w, r, http.StatusForbidden, g.loginPage(r, typed, rd, msgDisabled, ""))
+		return
+	}
+	g.endPreviousSession(r)
+
+	pending := store.PendingNone
+	switch {
+	case u.MFAEnabled:
+		pending = store.PendingCode
+	case g.mfaRequired(u.Roles):
+		pending = store.PendingEnroll
+	}
+	if _, err := g.Sessions.Issue(r.Context(), w, store.IssueOptions{
+		UserID: u.ID, Pending: pending, IP: ip, Agent: r.UserAgent(),
+	}); err != nil {
+		g.Log.Error("issue session", "err", err.Error())
+		g.unavailable(w, r)
+		return
+	}
+	if pending != store.PendingNone {
+		g.Metrics.SignIns.WithLabelValues("password_ok_2fa_due").Inc()
+		target := g.prefix + "/login/2fa"
+		if pending == store.PendingEnroll {
+			target = g.prefix + "/login/2fa/setup"
+		}
+		http.Redirect(w, r, target+"?rd="+url.QueryEscape(rd), http.StatusSeeOther)
+		return
+	}
+	g.Metrics.SignIns.WithLabelValues("success").Inc()
+	g.Log.Info("authentication_succeeded", "username", u.Username, "client_ip", ip)
+	g.event(r, u.ID, store.Event{Type: store.EventSignIn, Detail: "password"})
+	http.Redirect(w, r, rd, http.StatusSeeOther)
+}
+
+// checkPassword verifies a password, taking about the same time whether or
+// not the user exists. u is nil for an unknown user.
+func (g *Gateway) checkPassword(ctx context.Context, username, password string) (*store.User, bool, error) {
+	u, err := g.Users.FindUserByName(ctx, username)
+	if errors.Is(err, store.ErrNotFound) {
+		g.Hasher.VerifyDummy(ctx, password)
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	ok, err := g.Hasher.Verify(ctx, u.PasswordHash, password)
+	if err != nil {
+		return u, false, err
+	}
+	return u, ok, nil
+}
+
+// endPreviousSession revokes the session a browser already had before a new
+// sign-in, so a planted or shared cookie does not live on.
+func (g *Gateway) endPreviousSession(r *http.Request) {
+	cur, outcome := g.Sessions.Authenticate(r)
+	if cur == nil || (outcome != store.Valid && outcome != store.Pending) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)
+	defer cancel()
+	if err := g.Sessions.Revoke(ctx, cur.Claims.UserID, cur.Claims.SessionID, cur.Claims.Created); err != nil {
+		g.Log.Warn("revoke previous session", "err", err.Error())
+	}
+}
+
+// event appends to the user's activity stream; a failure is logged, never
+// shown, since the action itself already happened.
+func (g *Gateway) event(r *http.Request, uid string, e store.Event) {
+	e.IP = g.clientIP(r)
+	e.Device = truncate(r.UserAgent(), 512)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)
+	defer cancel()
+	if err := g.Users.AppendEvent(ctx, uid, e); err != nil {
+		g.Log.Warn("append activity event", "err", err.Error(), "type", e.Type)
+	}
+}
+
+// mfaRequired reports whether policy demands 2FA of someone with these roles.
+func (g *Gateway) mfaRequired(roles []string) bool {
+	for _, r := range roles {
+		if g.Config.MFARequiredFor(r) {
+			return true
+		}
+	}
+	return false
+}

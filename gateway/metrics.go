@@ -1,0 +1,48 @@
+package gateway
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the gateway's Prometheus instruments, registered on a registry
+// the caller owns (no global state).
+type Metrics struct {
+	Requests  *prometheus.CounterVec
+	Latency   prometheus.Histogram
+	SignIns   *prometheus.CounterVec
+	Throttled *prometheus.CounterVec
+}
+
+// Outcomes of a proxied request, the label of gateway_requests_total.
+const (
+	outcomeProxied     = "proxied"
+	outcomePublic      = "public"
+	outcomeUnauth      = "unauthenticated"
+	outcomeRevoked     = "revoked"
+	outcomeUnavailable = "unavailable"
+	outcomeLimited     = "rate_limited"
+)
+
+// NewMetrics creates and registers the gateway's instruments on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_requests_total", Help: "Requests to protected and public upstream paths by outcome.",
+		}, []string{"outcome"}),
+		Latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "gateway_request_duration_seconds", Help: "Time to answer proxied requests, upstream included.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}),
+		SignIns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_signins_total", Help: "Sign-in attempts by result.",
+		}, []string{"result"}),
+		Throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_throttled_total", Help: "Attempts refused by brute-force limits and rate limits, by kind.",
+		}, []string{"kind"}),
+	}
+	reg.MustRegister(m.Requests, m.Latency, m.SignIns, m.Throttled)
+	for _, o := range []string{outcomeProxied, outcomePublic, outcomeUnauth, outcomeRevoked, outcomeUnavailable, outcomeLimited} {
+		m.Requests.WithLabelValues(o)
+	}
+	return m
+}

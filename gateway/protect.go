@@ -1,0 +1,62 @@
+package gateway
+
+import (
+	"github.com/authgate/gateway/store"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/authgate/gateway/gateway/httpsafe"
+)
+
+// serveProtected is the hot path: every request for the upstream app. The
+// path is cleaned first, so the public-path decision is made on exactly the
+// path the upstream will see.
+func (g *Gateway) serveProtected(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	defer func() { g.Metrics.Latency.Observe(time.Since(start).Seconds()) }()
+
+	cleaned := httpsafe.CleanPath(r.URL.Path)
+	public := !httpsafe.SuspiciousPath(r.URL.EscapedPath()) && httpsafe.IsPublicPath(cleaned, g.Config.PublicPaths)
+	cur, outcome := g.Sessions.Authenticate(r)
+	switch {
+	case outcome == store.Valid:
+		g.Metrics.Requests.WithLabelValues(outcomeProxied).Inc()
+		g.proxy.serve(w, r, cleaned, cur)
+		return
+	case public:
+		// Anonymous, even when a cookie could not be checked: a public path
+		// needs no session, and no identity header is set.
+		g.Metrics.Requests.WithLabelValues(outcomePublic).Inc()
+		if outcome == store.Ended {
+			g.Sessions.Clear(w)
+		}
+		g.proxy.serve(w, r, cleaned, nil)
+		return
+	case outcome == store.Unavailable:
+		g.Metrics.Requests.WithLabelValues(outcomeUnavailable).Inc()
+		g.unavailable(w, r)
+		return
+	case outcome == store.Ended:
+		g.Metrics.Requests.WithLabelValues(outcomeRevoked).Inc()
+		g.Sessions.Clear(w)
+	default:
+		g.Metrics.Requests.WithLabelValues(outcomeUnauth).Inc()
+	}
+	g.askToSignIn(w, r, outcome == store.Pending)
+}
+
+// askToSignIn sends a browser to the login page (back here afterwards) and
+// answers anything else with 401 JSON.
+func (g *Gateway) askToSignIn(w http.ResponseWriter, r *http.Request, pending bool) {
+	if !wantsHTML(r) || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		w.Header().Set("WWW-Authenticate", `Cookie realm="gateway"`)
+		writeJSONError(w, http.StatusUnauthorized, "unauthenticated", "sign in required")
+		return
+	}
+	target := g.prefix + "/login"
+	if pending {
+		target = g.prefix + "/login/2fa"
+	}
+	http.Redirect(w, r, target+"?rd="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
+}

@@ -1,0 +1,202 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"github.com/authgate/gateway/store"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/authgate/gateway/config"
+	"github.com/authgate/gateway/gateway/httpsafe"
+)
+
+// proxy forwards requests to the upstream chosen by host and path prefix,
+// with the identity headers set by us and nobody else.
+type proxy struct {
+	rp         *httputil.ReverseProxy
+	routes     []config.Route
+	fallback   *url.URL
+	trusted    []netip.Prefix
+	headers    config.Headers
+	identity   []string // header names to strip from clients
+	cookieName string
+}
+
+type ctxKey int
+
+const (
+	keyProxyState ctxKey = iota
+)
+
+// proxyState travels from serve to Rewrite through the request context.
+type proxyState struct {
+	target  *url.URL
+	cleaned string
+	cur     *store.Principal
+}
+
+func newProxy(cfg *config.Config, cookieName string, log *slog.Logger, onError func(http.ResponseWriter, *http.Request, int)) (*proxy, error) {
+	if cfg.UpstreamURL == nil && len(cfg.Routes) == 0 {
+		return nil, errors.New("no upstream configured")
+	}
+	p := &proxy{
+		routes: cfg.Routes, fallback: cfg.UpstreamURL, trusted: cfg.TrustedPrefixes,
+		headers: cfg.Headers, cookieName: cookieName,
+		identity: []string{cfg.Headers.User, cfg.Headers.Email, cfg.Headers.Groups},
+	}
+	// Size the idle pool for the load: Go's default of 2 idle connections
+	// per host churns connections and halves throughput under load.
+	transport := &http.Transport{
+		Proxy:                 nil, // never send upstream traffic through an environment proxy
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+	p.rp = &httputil.ReverseProxy{
+		Rewrite:   p.rewrite,
+		Transport: transport,
+		ErrorLog:  slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			status := statusForProxyError(r, err)
+			log.Warn("upstream request failed", "status", status, "err", err.Error(), "path", r.URL.Path)
+			onError(w, r, status)
+		},
+	}
+	return p, nil
+}
+
+// statusForProxyError maps a transport failure: 499 when the client went
+// away, 504 on timeout, 502 otherwise.
+func statusForProxyError(r *http.Request, err error) int {
+	if errors.Is(r.Context().Err(), context.Canceled) {
+		return 499
+	}
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return http.StatusGatewayTimeout
+	}
+	return http.StatusBadGateway
+}
+
+// pick returns the upstream for a request: the longest matching route
+// prefix (host-specific routes before host-less ones), else the fallback.
+func (p *proxy) pick(host, cleaned string) *url.URL {
+	host = strings.ToLower(host)
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	var best *config.Route
+	for i := range p.routes {
+		rt := &p.routes[i]
+		if rt.Host != "" && !strings.EqualFold(rt.Host, host) {
+			continue
+		}
+		if !httpsafe.IsPublicPath(cleaned, []string{rt.PathPrefix}) && !strings.HasPrefix(cleaned, rt.PathPrefix) {
+			continue
+		}
+		if best == nil || (rt.Host != "" && best.Host == "") ||
+			((rt.Host != "") == (best.Host != "") && len(rt.PathPrefix) > len(best.PathPrefix)) {
+			best = rt
+		}
+	}
+	if best != nil {
+		return best.UpstreamURL
+	}
+	return p.fallback
+}
+
+func (p *proxy) serve(w http.ResponseWriter, r *http.Request, cleaned string, cur *store.Principal) {
+	target := p.pick(r.Host, cleaned)
+	if target == nil {
+		http.Error(w, "no upstream for this host", http.StatusNotFound)
+		return
+	}
+	st := &proxyState{target: target, cleaned: cleaned, cur: cur}
+	p.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyProxyState, st)))
+}
+
+// rewrite builds the outgoing request. Out starts as a copy of In with
+// hop-by-hop headers (and those named in Connection) already removed.
+func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
+	st := pr.In.Context().Value(keyProxyState).(*proxyState)
+	out := pr.Out
+	out.URL.Scheme = st.target.Scheme
+	out.URL.Host = st.target.Host
+	// The upstream sees exactly the cleaned path the access decision used.
+	out.URL.Path = joinPath(st.target.Path, st.cleaned)
+	out.URL.RawPath = ""
+	if st.target.RawQuery != "" && out.URL.RawQuery != "" {
+		out.URL.RawQuery = st.target.RawQuery + "&" + out.URL.RawQuery
+	} else if st.target.RawQuery != "" {
+		out.URL.RawQuery = st.target.RawQuery
+	}
+	out.Host = pr.In.Host // apps generate links for the host people use
+
+	httpsafe.StripIdentityHeaders(out.Header, p.identity)
+	stripCookie(out, p.cookieName)
+	xff, proto, host := httpsafe.ForwardedFor(pr.In, p.trusted)
+	out.Header.Set("X-Forwarded-For", xff)
+	out.Header.Set("X-Forwarded-Proto", proto)
+	out.Header.Set("X-Forwarded-Host", host)
+	out.Header.Del("Forwarded") // RFC 7239 from the client is never believed
+	out.Header.Del("X-Real-Ip")
+	if st.cur != nil {
+		out.Header.Set(p.headers.User, st.cur.User.Username)
+		if st.cur.User.Email != "" {
+			out.Header.Set(p.headers.Email, st.cur.User.Email)
+		}
+		out.Header.Set(p.headers.Groups, st.cur.User.Groups)
+	}
+}
+
+func joinPath(base, p string) string {
+	if base == "" || base == "/" {
+		return p
+	}
+	return strings.TrimSuffix(base, "/") + p
+}
+
+// stripCookie removes the gateway's own session cookie from the request, so
+// the upstream app (and its logs) never holds a credential for the gateway.
+func stripCookie(r *http.Request, name string) {
+	if !strings.Contains(r.Header.Get("Cookie"), name) && len(r.Header.Values("Cookie")) < 2 {
+		return
+	}
+	cookies := r.Cookies()
+	r.Header.Del("Cookie")
+	var kept []string
+	for _, c := range cookies {
+		if c.Name != name {
+			kept = append(kept, c.String())
+		}
+	}
+	if len(kept) > 0 {
+		r.Header.Set("Cookie", strings.Join(kept, "; "))
+	}
+}
+
+func (g *Gateway) renderProxyError(w http.ResponseWriter, r *http.Request, status int) {
+	if status == 499 {
+		w.WriteHeader(status)
+		return
+	}
+	msg := "The application behind the gateway did not answer. Please try again in a moment."
+	title := "Application unavailable"
+	if status == http.StatusGatewayTimeout {
+		msg = "The application behind the gateway took too long to answer."
+		title = "Application timed out"
+	}
+	g.renderErrorPage(w, r, status, fmt.Sprintf("upstream_%d", status), title, msg)
+}

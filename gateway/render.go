@@ -1,0 +1,98 @@
+package gateway
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/a-h/templ"
+
+	"github.com/authgate/gateway/templates"
+)
+
+// securityHeaders hardens every page the gateway serves itself: a strict CSP
+// (no scripts at all), no framing, no caching, no sniffing, no referrer.
+func securityHeaders(next http.Handler, hsts bool, redirectHosts []string) http.Handler {
+	// Chrome applies form-action to the redirect after a form post, so the
+	// hosts sign-in may send people back to must be listed.
+	formAction := "'self'"
+	for _, h := range redirectHosts {
+		if strings.HasPrefix(h, ".") {
+			formAction += " https://*" + h + " https://" + h[1:]
+		} else {
+			formAction += " https://" + h
+		}
+	}
+	csp := "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action " + formAction +
+		"; frame-ancestors 'none'; base-uri 'none'"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if hsts {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// render writes a templ component as an HTML page with a status.
+func (g *Gateway) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := c.Render(r.Context(), w); err != nil {
+		g.Log.Error("render page", "err", err.Error(), "path", r.URL.Path)
+	}
+}
+
+// wantsHTML reports whether the client is a browser expecting a page.
+func wantsHTML(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// apiError is the JSON error body of the whole gateway.
+type apiError struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+}
+
+func writeJSONError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(apiError{Error: msg, Code: code})
+}
+
+// renderErrorPage answers with a full page for browsers and JSON otherwise.
+func (g *Gateway) renderErrorPage(w http.ResponseWriter, r *http.Request, status int, code, title, msg string) {
+	if !wantsHTML(r) {
+		writeJSONError(w, status, code, msg)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; frame-ancestors 'none'")
+	g.render(w, r, status, templates.Error(templates.ErrorPage{
+		Chrome: templates.Chrome{Title: title, Prefix: g.prefix}, Status: status, Message: msg,
+	}))
+}
+
+func (g *Gateway) notFound(w http.ResponseWriter, r *http.Request) {
+	g.renderErrorPage(w, r, http.StatusNotFound, "not_found", "Not found", "There is no page at this address.")
+}
+
+func (g *Gateway) crossOriginDenied(w http.ResponseWriter, r *http.Request) {
+	g.Log.Warn("cross-origin request refused", "path", r.URL.Path, "origin", r.Header.Get("Origin"))
+	g.renderErrorPage(w, r, http.StatusForbidden, "cross_origin", "Request refused",
+		"This request came from another site and was refused. Go back to the page and try again.")
+}
+
+func (g *Gateway) unavailable(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Retry-After", "5")
+	g.renderErrorPage(w, r, http.StatusServiceUnavailable, "unavailable", "Temporarily unavailable",
+		"Sign-in checks are unavailable right now, so nothing is let through. Please try again in a few seconds.")
+}

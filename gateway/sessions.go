@@ -1,0 +1,286 @@
+package gateway
+
+import (
+	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/gorilla/securecookie"
+
+	"github.com/authgate/gateway/gateway/httpsafe"
+	"github.com/authgate/gateway/store"
+)
+
+// SessionStore is what session handling needs from persistence.
+type SessionStore interface {
+	CreateSession(ctx context.Context, s *store.Session) error
+	FindSession(ctx context.Context, uid, sid string) (*store.Session, error)
+	RevokeSession(ctx context.Context, uid, sid string, exp time.Time) error
+	TouchSessions(ctx context.Context, t []store.SessionTouch) error
+	SignOutEverywhere(ctx context.Context, uid string, before time.Time) error
+}
+
+// Sessions issues, reads and ends session cookies and checks them against
+// the replica's revocation mirror.
+type Sessions struct {
+	codecs      []securecookie.Codec
+	store       SessionStore
+	mirror      *store.Mirror
+	seen        *lastSeen
+	cookieName  string
+	secure      bool
+	lifetime    time.Duration
+	idle        time.Duration
+	pendingLife time.Duration
+	trusted     []netip.Prefix
+	now         func() time.Time
+}
+
+// SessionOptions configures Sessions.
+type SessionOptions struct {
+	Secrets     []string // current first, then previous ones
+	CookieName  string
+	Secure      bool
+	Lifetime    time.Duration
+	IdleTimeout time.Duration
+	// Trusted proxies, to find the client IP recorded as "last seen from".
+	Trusted []netip.Prefix
+}
+
+// NewSessions builds the cookie codecs (keys derived from each secret with
+// HKDF-SHA256: one key for the HMAC, one for AES-256) and the last-seen
+// tracker.
+func NewSessions(opt SessionOptions, st SessionStore, mirror *store.Mirror) (*Sessions, error) {
+	if len(opt.Secrets) == 0 {
+		return nil, errors.New("no secret configured")
+	}
+	var codecs []securecookie.Codec
+	for _, secret := range opt.Secrets {
+		hashKey, err := deriveKey(secret, "gateway cookie hmac v1")
+		if err != nil {
+			return nil, err
+		}
+		blockKey, err := deriveKey(secret, "gateway cookie aes v1")
+		if err != nil {
+			return nil, err
+		}
+		sc := securecookie.New(hashKey, blockKey)
+		sc.SetSerializer(store.ClaimsSerializer{})
+		sc.MaxAge(int(opt.Lifetime.Seconds()) + 60)
+		sc.MaxLength(1024)
+		codecs = append(codecs, sc)
+	}
+	s := &Sessions{
+		codecs: codecs, store: st, mirror: mirror, cookieName: opt.CookieName, secure: opt.Secure,
+		lifetime: opt.Lifetime, idle: opt.IdleTimeout, pendingLife: 10 * time.Minute, now: time.Now,
+		trusted: opt.Trusted,
+	}
+	s.seen = newLastSeen(st, opt.IdleTimeout)
+	return s, nil
+}
+
+// DeriveKey derives a 32-byte key for purpose from a configured secret.
+func DeriveKey(secret, purpose string) ([]byte, error) { return deriveKey(secret, purpose) }
+
+func deriveKey(secret, purpose string) ([]byte, error) {
+	return hkdf.Key(sha256.New, []byte(secret), nil, purpose, 32)
+}
+
+// RunBackground flushes batched last-seen times until ctx ends.
+func (s *Sessions) RunBackground(ctx context.Context) { s.seen.run(ctx) }
+
+// Authenticate reads and checks the session cookie of r. It costs no Redis
+// round trip while the mirror is current.
+func (s *Sessions) Authenticate(r *http.Request) (*store.Principal, store.AuthOutcome) {
+	ck, err := r.Cookie(s.cookieName)
+	if err != nil || ck.Value == "" {
+		return nil, store.NoSession
+	}
+	var c store.Claims
+	if err := securecookie.DecodeMulti(s.cookieName, ck.Value, &c, s.codecs...); err != nil {
+		return nil, store.NoSession
+	}
+	now := s.now()
+	life := s.lifetime
+	if c.Pending != store.PendingNone {
+		life = s.pendingLife
+	}
+	if now.UnixNano()-c.Created > int64(life) {
+		return nil, store.Ended
+	}
+	u, verdict, err := s.mirror.Check(r.Context(), c.UserID, c.SessionID, c.Generation, c.IssuedAt)
+	if err != nil {
+		return nil, store.Unavailable
+	}
+	if verdict != store.Alive {
+		return nil, store.Ended
+	}
+	cur := &store.Principal{Claims: c, User: u}
+	if c.Pending != store.PendingNone {
+		return cur, store.Pending
+	}
+	switch s.seen.check(r.Context(), &c, now, s.clientIP(r)) {
+	case idleOK:
+		return cur, store.Valid
+	case idleUnknown:
+		return nil, store.Unavailable
+	}
+	return nil, store.Ended
+}
+
+// Issue creates a session with a fresh id and sets its cookie on w. Fully
+// signed-in sessions get a device record; pending ones live only in the
+// cookie, for a few minutes.
+func (s *Sessions) Issue(ctx context.Context, w http.ResponseWriter, o store.IssueOptions) (*store.Claims, error) {
+	now := s.now()
+	if o.Created.IsZero() {
+		o.Created = now
+	}
+	if o.AuthAt.IsZero() {
+		o.AuthAt = now
+	}
+	gen := s.mirror.Generation()
+	if gen == "" {
+		return nil, errors.New("store generation not loaded yet")
+	}
+	c := &store.Claims{
+		SessionID: store.NewSessionID(), UserID: o.UserID, Generation: gen,
+		IssuedAt: now.UnixNano(), Created: o.Created.UnixNano(), AuthAt: o.AuthAt.UnixNano(),
+		MFA: o.MFA, Pending: o.Pending,
+	}
+	expires := o.Created.Add(s.lifetime)
+	if o.Pending != store.PendingNone {
+		expires = now.Add(s.pendingLife)
+	} else {
+		err := s.store.CreateSession(ctx, &store.Session{
+			ID: c.SessionID, UserID: o.UserID, Created: now, LastSeen: now, Expires: expires,
+			IP: o.IP, UserAgent: truncate(o.Agent, 512), Name: o.Name,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("create session: %w", err)
+		}
+	}
+	val, err := securecookie.EncodeMulti(s.cookieName, c, s.codecs[0])
+	if err != nil {
+		return nil, fmt.Errorf("encode cookie: %w", err)
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: s.cookieName, Value: val, Path: "/", Expires: expires, HttpOnly: true,
+		Secure: s.secure, SameSite: http.SameSiteLaxMode,
+	})
+	return c, nil
+}
+
+// Revoke ends one session server-side (every replica refuses it from now on)
+// and applies it locally before returning.
+func (s *Sessions) Revoke(ctx context.Context, uid, sid string, created int64) error {
+	exp := time.Unix(0, created).Add(s.lifetime)
+	if exp.Before(s.now()) {
+		exp = s.now().Add(time.Minute)
+	}
+	if err := s.store.RevokeSession(ctx, uid, sid, exp); err != nil {
+		return err
+	}
+	s.mirror.ApplyRevocation(sid, exp.Unix())
+	s.seen.forget(sid)
+	return nil
+}
+
+// RevokeByID ends a session known only by id (a row on the devices page),
+// using its record's expiry.
+func (s *Sessions) RevokeByID(ctx context.Context, uid, sid string) error {
+	sess, err := s.store.FindSession(ctx, uid, sid)
+	if err != nil {
+		return err
+	}
+	return s.Revoke(ctx, uid, sid, sess.Expires.Add(-s.lifetime).UnixNano())
+}
+
+// Clear removes the session cookie from the browser.
+func (s *Sessions) Clear(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{
+		Name: s.cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		Secure: s.secure, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func (s *Sessions) clientIP(r *http.Request) string {
+	return httpsafe.ClientIP(r, s.trusted).String()
+}
+
+// CookieName is the session cookie's name (stripped before proxying).
+func (s *Sessions) CookieName() string { return s.cookieName }
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// SignOutEverywhere ends every session of uid issued before now, in O(1)
+// however many devices there are. When keep is not nil (the device asking),
+// it gets a fresh session issued after the cut, with its cookie set on w, so
+// "keep me signed in here" survives its own sign-out-all.
+//
+// Replicas compare the cut with the issue time of each cookie, so their
+// clocks must be synchronised (NTP); a replica running ahead could let a
+// session issued moments before the cut survive it.
+func (s *Sessions) SignOutEverywhere(ctx context.Context, w http.ResponseWriter, uid string, keep *store.Principal, ip, agent string) error {
+	cut := s.now()
+	if err := s.store.SignOutEverywhere(ctx, uid, cut); err != nil {
+		return err
+	}
+	s.mirror.InvalidateUser(uid)
+	if keep == nil {
+		return nil
+	}
+	name := ""
+	if old, err := s.store.FindSession(ctx, uid, keep.Claims.SessionID); err == nil {
+		name = old.Name
+	}
+	// The old id is already dead by the timestamp; listing it as revoked too
+	// keeps it dead should the clock ever be set back.
+	_ = s.Revoke(ctx, uid, keep.Claims.SessionID, keep.Claims.Created)
+	for !s.now().After(cut) {
+		time.Sleep(time.Microsecond)
+	}
+	_, err := s.Issue(ctx, w, store.IssueOptions{
+		UserID: uid, Created: time.Unix(0, keep.Claims.Created), AuthAt: time.Unix(0, keep.Claims.AuthAt),
+		MFA: keep.Claims.MFA, IP: ip, Agent: agent, Name: name,
+	})
+	return err
+}
+
+// Reissue gives the current device a new session id (after a password
+// change or a second factor), revoking the old one; authAt and mfa update
+// what the session has proven.
+func (s *Sessions) Reissue(ctx context.Context, w http.ResponseWriter, cur *store.Principal, authAt time.Time, mfa bool, ip, agent string) (*store.Claims, error) {
+	name := ""
+	if old, err := s.store.FindSession(ctx, cur.Claims.UserID, cur.Claims.SessionID); err == nil {
+		name = old.Name
+	}
+	created := time.Unix(0, cur.Claims.Created)
+	if cur.Claims.Pending != store.PendingNone {
+		created = time.Time{} // the real session starts now
+	}
+	c, err := s.Issue(ctx, w, store.IssueOptions{
+		UserID: cur.Claims.UserID, Created: created, AuthAt: authAt, MFA: mfa, IP: ip, Agent: agent, Name: name,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Revoke(ctx, cur.Claims.UserID, cur.Claims.SessionID, cur.Claims.Created); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// InvalidateUser makes this replica reload a user's state at once (after a
+// change it made itself; other replicas learn it from the feed).
+func (s *Sessions) InvalidateUser(uid string) { s.mirror.InvalidateUser(uid) }
