@@ -18,7 +18,7 @@ func (c *Config) validateListeners() error {
 	}
 	lh, lp, _ := net.SplitHostPort(c.Listen)
 	oh, op, _ := net.SplitHostPort(c.OpsListen)
-	if c.Listen == c.OpsListen || (lp == op && lp != "0" && (lh == oh || isWildcard(lh) || isWildcard(oh))) {
+	if (c.Listen == c.OpsListen && lp != "0") || (lp == op && lp != "0" && (lh == oh || isWildcard(lh) || isWildcard(oh))) {
 		return keyErr("ops_listen", "%q clashes with listen %q; give the ops listener its own port, e.g. %q", c.OpsListen, c.Listen, DefaultOpsListen)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"flag"
 	"fmt"
+	"github.com/authgate/gateway/internal/server"
 	"html/template"
 	"net"
 	"net/http"
@@ -46,8 +47,8 @@ func (e *env) demo(ctx context.Context, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	log := newLogger(&cfg, os.Stderr)
-	a, err := newApp(ctx, &cfg, log, appOptions{})
+	log := server.NewLogger(&cfg, os.Stderr)
+	a, err := server.New(ctx, &cfg, log, server.Options{})
 	if err != nil {
 		return err
 	}
@@ -55,20 +56,20 @@ func (e *env) demo(ctx context.Context, args []string) error {
 	var lines []string
 	for _, du := range []demoUser{{"demo", store.RoleUser}, {"demo-support", store.RoleSupport}, {"demo-admin", store.RoleAdmin}} {
 		pw := strings.ToLower(rand.Text()[:16])
-		hash, err := a.hasher.Hash(ctx, pw)
+		hash, err := a.Hasher.Hash(ctx, pw)
 		if err != nil {
-			a.close()
+			a.Close()
 			return err
 		}
 		u := &store.User{Username: du.name, Email: du.name + "@example.com", PasswordHash: hash, Roles: []string{du.role}}
-		if err := a.store.CreateUser(ctx, u); err != nil {
-			a.close()
+		if err := a.Store.CreateUser(ctx, u); err != nil {
+			a.Close()
 			return err
 		}
 		lines = append(lines, fmt.Sprintf("  %-13s %-8s password: %s", du.name, du.role, pw))
 	}
-	if err := a.listen(); err != nil {
-		a.close()
+	if err := a.Listen(); err != nil {
+		a.Close()
 		return err
 	}
 	fmt.Fprintf(e.stdout, `
@@ -78,9 +79,9 @@ Open it in a browser and sign in as one of these demo users:
 (support and admin accounts must set up two-factor authentication at first sign-in.)
 Account page: %s/.gateway/account   Health and metrics: http://%s/metrics
 Press Ctrl-C to stop.
-`, a.baseURL(), strings.Join(lines, "\n"), a.baseURL(), a.opsAddr)
+`, a.BaseURL(), strings.Join(lines, "\n"), a.BaseURL(), a.OpsAddr)
 	<-ctx.Done()
-	a.shutdown(5 * time.Second)
+	a.Shutdown(5 * time.Second)
 	return nil
 }
 

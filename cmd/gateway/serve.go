@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/authgate/gateway/internal/server"
 	"os"
 	"time"
 
@@ -19,18 +20,18 @@ func (e *env) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, os.Stderr)
-	a, err := newApp(ctx, cfg, log, appOptions{})
+	log := server.NewLogger(cfg, os.Stderr)
+	a, err := server.New(ctx, cfg, log, server.Options{})
 	if err != nil {
 		return err
 	}
-	if err := a.listen(); err != nil {
-		a.close()
+	if err := a.Listen(); err != nil {
+		a.Close()
 		return err
 	}
 	<-ctx.Done()
 	log.Info("shutting down: draining in-flight requests")
-	a.shutdown(30 * time.Second)
+	a.Shutdown(30 * time.Second)
 	return nil
 }
 

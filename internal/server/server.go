@@ -1,13 +1,16 @@
-package main
+// Package server wires the gateway together: store, revocation mirror,
+// sessions, handlers and both listeners. cmd/gateway calls it; tests use it
+// to run a real gateway on loopback.
+package server
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -22,29 +25,32 @@ import (
 	"github.com/authgate/gateway/store/passwords"
 )
 
-// app is one running gateway: store, mirror, handlers and both listeners.
-type app struct {
-	cfg      *config.Config
-	log      *slog.Logger
-	store    *store.Store
-	mirror   *store.Mirror
-	sessions *gateway.Sessions
-	hasher   *passwords.Hasher
-	handler  http.Handler
-	ops      http.Handler
+// App is one running gateway: store, mirror, handlers and both listeners.
+type App struct {
+	Config   *config.Config
+	Log      *slog.Logger
+	Store    *store.Store
+	Mirror   *store.Mirror
+	Sessions *gateway.Sessions
+	Hasher   *passwords.Hasher
+	Handler  http.Handler
+	Ops      http.Handler
 
-	publicAddr, opsAddr string
+	// PublicAddr and OpsAddr are the bound addresses after Listen.
+	PublicAddr, OpsAddr string
 	servers             []*http.Server
 	cancel              context.CancelFunc
 	done                chan struct{}
 }
 
-// appOptions lets tests and the demo tune what production leaves alone.
-type appOptions struct {
-	hashParams passwords.Params
+// Options lets tests and the demo tune what production leaves alone.
+type Options struct {
+	// HashParams overrides the argon2id parameters (tests use cheap ones).
+	HashParams passwords.Params
 }
 
-func newLogger(cfg *config.Config, w *os.File) *slog.Logger {
+// NewLogger builds the slog logger the configuration asks for.
+func NewLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	level := slog.LevelInfo
 	_ = level.UnmarshalText([]byte(cfg.Log.Level))
 	opts := &slog.HandlerOptions{Level: level}
@@ -54,82 +60,82 @@ func newLogger(cfg *config.Config, w *os.File) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// newApp opens the store and builds every handler; nothing listens yet.
-func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opt appOptions) (*app, error) {
+// New opens the store and builds every handler; nothing listens yet.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options) (*App, error) {
 	st, err := store.Open(ctx, cfg.Redis.URL, log)
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, store: st, done: make(chan struct{})}
+	a := &App{Config: cfg, Log: log, Store: st, done: make(chan struct{})}
 	if warn := st.PersistenceWarning(ctx); warn != "" {
 		log.Warn(warn)
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel
-	a.mirror = store.NewMirror(st, log)
-	go a.mirror.Run(runCtx)
+	a.Mirror = store.NewMirror(st, log)
+	go a.Mirror.Run(runCtx)
 	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
 	defer wcancel()
-	if err := a.mirror.WaitSynced(wctx); err != nil {
-		a.close()
+	if err := a.Mirror.WaitSynced(wctx); err != nil {
+		a.Close()
 		return nil, fmt.Errorf("load revocation list: %w", err)
 	}
 
-	if opt.hashParams == (passwords.Params{}) {
-		opt.hashParams = passwords.DefaultParams()
+	if opt.HashParams == (passwords.Params{}) {
+		opt.HashParams = passwords.DefaultParams()
 	}
-	a.hasher = passwords.NewHasher(opt.hashParams, 0)
-	a.sessions, err = gateway.NewSessions(gateway.SessionOptions{
+	a.Hasher = passwords.NewHasher(opt.HashParams, 0)
+	a.Sessions, err = gateway.NewSessions(gateway.SessionOptions{
 		Secrets:    append([]string{cfg.Secret}, cfg.PreviousSecrets...),
 		CookieName: cfg.Cookie.Name, Secure: cfg.Cookie.Secure,
 		Lifetime: cfg.Session.Lifetime.Duration, IdleTimeout: cfg.Session.IdleTimeout.Duration,
 		Trusted: cfg.TrustedPrefixes,
-	}, st, a.mirror)
+	}, st, a.Mirror)
 	if err != nil {
-		a.close()
+		a.Close()
 		return nil, err
 	}
-	go a.sessions.RunBackground(runCtx)
+	go a.Sessions.RunBackground(runCtx)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := gateway.NewMetrics(reg)
 	pages := admin.New(admin.Deps{
-		Config: cfg, Store: st, Sessions: a.sessions, Hasher: a.hasher, Log: log, Registerer: reg,
+		Config: cfg, Store: st, Sessions: a.Sessions, Hasher: a.Hasher, Log: log, Registerer: reg,
 		ClientIP: func(r *http.Request) string { return httpsafe.ClientIP(r, cfg.TrustedPrefixes).String() },
 	})
 	gw, err := gateway.New(gateway.Deps{
-		Config: cfg, Users: st, Sessions: a.sessions, Hasher: a.hasher, Metrics: metrics, Log: log,
+		Config: cfg, Users: st, Sessions: a.Sessions, Hasher: a.Hasher, Metrics: metrics, Log: log,
 		Pages: pages,
 	})
 	if err != nil {
-		a.close()
+		a.Close()
 		return nil, err
 	}
-	a.handler = gw
-	a.ops = gateway.OpsHandler(gateway.OpsDeps{
-		Ping: st.Ping, Ready: a.mirror.Ready, Gatherer: reg, Pprof: cfg.Ops.Pprof,
+	a.Handler = gw
+	a.Ops = gateway.OpsHandler(gateway.OpsDeps{
+		Ping: st.Ping, Ready: a.Mirror.Ready, Gatherer: reg, Pprof: cfg.Ops.Pprof,
 	})
 	return a, nil
 }
 
-// listen binds both listeners and serves in the background.
-func (a *app) listen() error {
-	pub, err := net.Listen("tcp", a.cfg.Listen)
+// Listen binds both listeners and serves in the background.
+func (a *App) Listen() error {
+	pub, err := net.Listen("tcp", a.Config.Listen)
 	if err != nil {
 		return fmt.Errorf("listen (listen / GATEWAY_LISTEN): %w", err)
 	}
-	ops, err := net.Listen("tcp", a.cfg.OpsListen)
+	ops, err := net.Listen("tcp", a.Config.OpsListen)
 	if err != nil {
 		pub.Close()
 		return fmt.Errorf("listen (ops_listen / GATEWAY_OPS_LISTEN): %w", err)
 	}
-	a.publicAddr, a.opsAddr = pub.Addr().String(), ops.Addr().String()
-	errLog := slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)
+	a.PublicAddr, a.OpsAddr = pub.Addr().String(), ops.Addr().String()
+	errLog := slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)
 	for _, s := range []struct {
 		ln net.Listener
 		h  http.Handler
-	}{{pub, a.handler}, {ops, a.ops}} {
+	}{{pub, a.Handler}, {ops, a.Ops}} {
 		srv := &http.Server{
 			Handler: s.h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 			MaxHeaderBytes: 64 << 10, ErrorLog: errLog,
@@ -137,36 +143,37 @@ func (a *app) listen() error {
 		a.servers = append(a.servers, srv)
 		go func() {
 			if err := srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				a.log.Error("server stopped", "err", err.Error())
+				a.Log.Error("server stopped", "err", err.Error())
 			}
 		}()
 	}
-	a.log.Info("gateway listening", "listen", a.publicAddr, "ops_listen", a.opsAddr, "embedded_store", a.store.Embedded())
+	a.Log.Info("gateway listening", "listen", a.PublicAddr, "ops_listen", a.OpsAddr, "embedded_store", a.Store.Embedded())
 	return nil
 }
 
-// shutdown drains in-flight requests (up to timeout), then stops background
+// Shutdown drains in-flight requests (up to timeout), then stops background
 // work and closes the store.
-func (a *app) shutdown(timeout time.Duration) {
+func (a *App) Shutdown(timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	for _, s := range a.servers {
 		_ = s.Shutdown(ctx)
 	}
-	a.close()
+	a.Close()
 }
 
-func (a *app) close() {
+// Close stops background work and closes the store without draining.
+func (a *App) Close() {
 	if a.cancel != nil {
 		a.cancel()
 	}
 	time.Sleep(10 * time.Millisecond) // let the last-seen flush start before the store closes
-	a.store.Close()
+	a.Store.Close()
 }
 
-// baseURL is the public listener as a URL, for messages.
-func (a *app) baseURL() string {
-	host := a.publicAddr
+// BaseURL is the public listener as a URL, for messages.
+func (a *App) BaseURL() string {
+	host := a.PublicAddr
 	if strings.HasPrefix(host, "[::]") || strings.HasPrefix(host, "0.0.0.0") {
 		_, port, _ := net.SplitHostPort(host)
 		host = "127.0.0.1:" + port
