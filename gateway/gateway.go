@@ -63,6 +63,8 @@ func (g *Gateway) routes() http.Handler {
 	pages.HandleFunc("POST "+p+"/login", g.submitLogin)
 	pages.HandleFunc("POST "+p+"/logout", g.submitLogout)
 	pages.HandleFunc("GET "+p+"/auth", g.forwardAuth)
+	g.mfaRoutes(pages)   // login_2fa*.go: /login/2fa, /login/2fa/setup
+	g.resetRoutes(pages) // password_reset*.go: one-time reset links
 	pages.Handle("GET "+p+"/static/", http.StripPrefix(p, staticHandler()))
 	if g.Pages != nil {
 		pages.Handle(p+"/", g.Pages)

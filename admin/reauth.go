@@ -1,0 +1,93 @@
+package admin
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/authgate/gateway/store"
+	"github.com/authgate/gateway/templates"
+)
+
+// recent reports whether the session's password entry is within the
+// re-authentication window.
+func (h *Handler) recent(p *store.Principal) bool {
+	return time.Since(time.Unix(0, p.Claims.AuthAt)) <= h.Config.Session.ReauthWindow.Duration
+}
+
+// requireRecentAuth guards a sensitive POST. It returns true when the sign-in
+// is recent enough, or when the form carries a correct reauth_password (the
+// session is then re-issued with a fresh sign-in time, and the action
+// carries on in this same request). Otherwise it has answered: API calls get
+// 403 {"code":"reauth_required"}; pages get a password form that re-posts
+// the original fields to the same action. what names the action for people.
+//
+// Password attempts made here count against the same brute-force limits as
+// the login form (see checkReauthPassword).
+func (h *Handler) requireRecentAuth(w http.ResponseWriter, r *http.Request, p *store.Principal, what string) bool {
+	if h.recent(p) {
+		return true
+	}
+	if !wantsHTML(r) {
+		writeJSONError(w, http.StatusForbidden, "reauth_required", "sign in again (or enter your password) to do this")
+		return false
+	}
+	errMsg := ""
+	if pw := r.PostFormValue("reauth_password"); pw != "" {
+		ok, msg := h.checkReauthPassword(w, r, p, pw)
+		if ok {
+			return true
+		}
+		errMsg = msg
+	}
+	var fields []templates.ReauthField
+	for name, vals := range r.PostForm {
+		if name == "reauth_password" {
+			continue
+		}
+		for _, v := range vals {
+			fields = append(fields, templates.ReauthField{Name: name, Value: v})
+		}
+	}
+	status := http.StatusOK
+	if errMsg != "" {
+		status = http.StatusUnauthorized
+	}
+	h.render(w, r, status, templates.Reauth(templates.ReauthPage{
+		Chrome: h.chrome(p, "Confirm it's you"), Action: r.URL.Path, What: what, Fields: fields, Error: errMsg,
+	}))
+	return false
+}
+
+// checkReauthPassword verifies the password for re-authentication and, when
+// right, re-issues the session with a fresh sign-in time (new session id).
+// It returns a message for the person when wrong.
+func (h *Handler) checkReauthPassword(w http.ResponseWriter, r *http.Request, p *store.Principal, pw string) (bool, string) {
+	u, err := h.Store.FindUserByID(r.Context(), p.Claims.UserID)
+	if err != nil {
+		return false, "Something went wrong; please try again."
+	}
+	ok, err := h.Hasher.Verify(r.Context(), u.PasswordHash, pw)
+	if err != nil || !ok {
+		_ = h.Store.AppendEvent(r.Context(), u.ID, store.Event{
+			Type: store.EventSignInFailed, Detail: "wrong password when confirming an action",
+			IP: h.ClientIP(r), Device: r.UserAgent(),
+		})
+		return false, "Wrong password."
+	}
+	c, err := h.Sessions.Reissue(r.Context(), w, p, time.Now(), p.Claims.MFA, h.ClientIP(r), r.UserAgent())
+	if err != nil {
+		return false, "Something went wrong; please try again."
+	}
+	p.Claims = *c
+	return true, ""
+}
+
+// chrome is the page frame for a signed-in person.
+func (h *Handler) chrome(p *store.Principal, title string) templates.Chrome {
+	c := templates.Chrome{Title: title, Prefix: h.prefix}
+	if p != nil && p.User != nil {
+		c.SignedIn, c.Username = true, p.User.Username
+		c.Staff = p.User.HasRole(store.RoleSupport) || p.User.HasRole(store.RoleAdmin)
+	}
+	return c
+}
