@@ -45,9 +45,10 @@ type Server struct {
 	// across Restart.
 	Addr string
 
-	bin  string
-	dir  string
-	port int
+	bin        string
+	dir        string
+	port       int
+	persistent bool
 
 	mu   sync.Mutex
 	proc *process // nil when stopped
@@ -65,10 +66,22 @@ type process struct {
 // answers PING. The server is stopped when tb ends.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
+	return start(tb, false)
+}
+
+// StartPersistent is Start with an append-only file fsynced on every write,
+// so Restart brings the data back, as a production Redis should.
+func StartPersistent(tb testing.TB) *Server {
+	tb.Helper()
+	return start(tb, true)
+}
+
+func start(tb testing.TB, persistent bool) *Server {
+	tb.Helper()
 	bin := testenv.LookPath(tb, "redis-server", testenv.RequireRedis)
 	// TempDir first, so that its removal runs after the server has stopped
 	// (cleanups run last-in first-out).
-	s := &Server{bin: bin, dir: tb.TempDir()}
+	s := &Server{bin: bin, dir: tb.TempDir(), persistent: persistent}
 	tb.Cleanup(func() { s.stop(tb) })
 
 	var lastErr error
@@ -239,11 +252,16 @@ var errAddrInUse = errors.New("address already in use")
 
 // start runs redis-server on s.port and waits until it answers PING.
 func (s *Server) start() error {
+	aof := "no"
+	if s.persistent {
+		aof = "yes"
+	}
 	cmd := exec.Command(s.bin,
 		"--bind", "127.0.0.1",
 		"--port", strconv.Itoa(s.port),
 		"--save", "",
-		"--appendonly", "no",
+		"--appendonly", aof,
+		"--appendfsync", "always",
 		"--dir", s.dir,
 		"--daemonize", "no",
 		"--protected-mode", "yes",
