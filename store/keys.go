@@ -17,7 +17,9 @@ const (
 	prefixSession   = "gw:session:{"  // hash per session
 	prefixActivity  = "gw:activity:{" // stream per user
 	prefixThrottle  = "gw:throttle:"  // counters for brute-force limits
-	prefixResetLink = "gw:resetlink:" // one-time password reset tokens
+	prefixResetLink = "gw:resetlink:" // one-time password reset tokens: "t:"+sha256 hex, "u:"+uid
+	keyAPITokens    = "gw:apitokens"  // hash: token id -> sha256 hex of the token
+	prefixAPIToken  = "gw:apitoken:"  // hash per API token, keyed by sha256 hex of the token
 )
 
 func keyUser(uid string) string         { return prefixUser + uid + "}" }

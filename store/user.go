@@ -32,6 +32,11 @@ type User struct {
 	Roles        []string
 	Created      time.Time
 	Disabled     bool
+	// Lock says who may lift Disabled: LockStaff when support or an admin
+	// locked the account (either may unlock it), LockAdmin when an admin
+	// disabled it (only an admin re-enables it). "" with Disabled set means
+	// the CLI disabled it, which counts as LockAdmin.
+	Lock string
 	// SignedOutBefore kills every session issued before it (sign out everywhere).
 	SignedOutBefore time.Time
 	// MFASecret is the TOTP secret, encrypted by the caller; "" when 2FA is off.
@@ -46,6 +51,12 @@ type User struct {
 
 // HasRole reports whether the user has role r.
 func (u *User) HasRole(r string) bool { return slices.Contains(u.Roles, r) }
+
+// Values of User.Lock.
+const (
+	LockStaff = "locked"   // locked by staff; support may unlock
+	LockAdmin = "disabled" // disabled by an admin; only an admin re-enables
+)
 
 // IsStaff reports whether the user is support or admin.
 func (u *User) IsStaff() bool { return u.HasRole(RoleSupport) || u.HasRole(RoleAdmin) }
@@ -111,6 +122,7 @@ func userFields(u *User) map[string]any {
 		"disabled": boolStr(u.Disabled), "signed_out_before": u.SignedOutBefore.UnixNano(),
 		"mfa_secret": u.MFASecret, "mfa_enabled": boolStr(u.MFAEnabled),
 		"mfa_last_step": u.MFALastStep, "recovery": strings.Join(u.RecoveryCodes, ","),
+		"lock": u.Lock,
 	}
 }
 
@@ -153,7 +165,7 @@ func parseUser(m map[string]string) *User {
 		ID: m["id"], Username: m["username"], Email: m["email"], PasswordHash: m["hash"],
 		Roles: splitList(m["roles"]), Created: time.Unix(created, 0).UTC(),
 		Disabled: m["disabled"] == "1", MFASecret: m["mfa_secret"], MFAEnabled: m["mfa_enabled"] == "1",
-		MFALastStep: step, RecoveryCodes: splitList(m["recovery"]),
+		MFALastStep: step, RecoveryCodes: splitList(m["recovery"]), Lock: m["lock"],
 	}
 	if sob > 0 {
 		u.SignedOutBefore = time.Unix(0, sob).UTC()
@@ -219,6 +231,7 @@ type UserUpdate struct {
 	MFAEnabled    *bool
 	MFALastStep   *int64
 	RecoveryCodes *[]string
+	Lock          *string
 }
 
 // UpdateUser changes fields of a user and tells every replica.
@@ -251,6 +264,9 @@ func (s *Store) UpdateUser(ctx context.Context, uid string, upd UserUpdate) erro
 	}
 	if upd.RecoveryCodes != nil {
 		f["recovery"] = strings.Join(*upd.RecoveryCodes, ",")
+	}
+	if upd.Lock != nil {
+		f["lock"] = *upd.Lock
 	}
 	if len(f) == 0 {
 		return nil

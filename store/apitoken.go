@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// APITokenPrefix starts every API token, so a leaked one is easy to spot
+// (secret scanners, logs) and easy to tell from a session cookie.
+const APITokenPrefix = "gwt_"
+
+// APIToken is a bearer credential for staff automation. Only the SHA-256 of
+// the secret is stored; the secret is shown once, when it is made.
+type APIToken struct {
+	ID   string
+	Name string
+	// Role is what the token may do: RoleSupport or RoleAdmin.
+	Role string
+	// CreatedBy is the username of the admin who made it.
+	CreatedBy string
+	Created   time.Time
+	LastUsed  time.Time // zero when never used
+}
+
+func keyAPIToken(hash string) string { return prefixAPIToken + hash }
+
+// CreateAPIToken stores t (ID and Created are filled in) and returns the
+// secret, which is not kept anywhere.
+func (s *Store) CreateAPIToken(ctx context.Context, t *APIToken) (string, error) {
+	if t.Role != RoleSupport && t.Role != RoleAdmin {
+		return "", errors.New("token role must be support or admin")
+	}
+	secret := APITokenPrefix + randomToken(32)
+	h := hashToken(secret)
+	t.ID = randomToken(9)
+	t.Created = s.now().UTC().Truncate(time.Second)
+	if err := s.rdb.HSet(ctx, keyAPIToken(h), map[string]any{
+		"id": t.ID, "name": t.Name, "role": t.Role, "by": t.CreatedBy, "created": t.Created.Unix(),
+	}).Err(); err != nil {
+		return "", err
+	}
+	if err := s.rdb.HSet(ctx, keyAPITokens, t.ID, h).Err(); err != nil {
+		s.rdb.Del(ctx, keyAPIToken(h))
+		return "", err
+	}
+	return secret, nil
+}
+
+// FindAPITokenBySecret returns the token a bearer secret belongs to, or
+// ErrNotFound. The lookup is by hash, so it takes the same time whatever
+// part of a guess is right. It records the use.
+func (s *Store) FindAPITokenBySecret(ctx context.Context, secret string) (*APIToken, error) {
+	if len(secret) > 128 || len(secret) <= len(APITokenPrefix) || secret[:len(APITokenPrefix)] != APITokenPrefix {
+		return nil, ErrNotFound
+	}
+	key := keyAPIToken(hashToken(secret))
+	m, err := s.rdb.HGetAll(ctx, key).Result()
+	if err != nil {
+		return nil, err
+	}
+	if m["id"] == "" {
+		return nil, ErrNotFound
+	}
+	// Best effort, only if the token still exists (a racing revoke wins).
+	_ = touchTokenScript.Run(ctx, s.rdb, []string{key}, s.now().Unix()).Err()
+	return parseAPIToken(m), nil
+}
+
+var touchTokenScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'used', ARGV[1]) end
+return 0`)
+
+func parseAPIToken(m map[string]string) *APIToken {
+	created, _ := strconv.ParseInt(m["created"], 10, 64)
+	used, _ := strconv.ParseInt(m["used"], 10, 64)
+	t := &APIToken{
+		ID: m["id"], Name: m["name"], Role: m["role"], CreatedBy: m["by"],
+		Created: time.Unix(created, 0).UTC(),
+	}
+	if used > 0 {
+		t.LastUsed = time.Unix(used, 0).UTC()
+	}
+	return t
+}
+
+// FindAPITokens lists every token, newest first.
+func (s *Store) FindAPITokens(ctx context.Context) ([]*APIToken, error) {
+	idx, err := s.rdb.HGetAll(ctx, keyAPITokens).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*APIToken, 0, len(idx))
+	for _, h := range idx {
+		m, err := s.rdb.HGetAll(ctx, keyAPIToken(h)).Result()
+		if err != nil {
+			return nil, err
+		}
+		if m["id"] != "" {
+			out = append(out, parseAPIToken(m))
+		}
+	}
+	slices.SortFunc(out, func(a, b *APIToken) int {
+		if c := b.Created.Compare(a.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return out, nil
+}
+
+// DeleteAPIToken revokes a token by id; the next call with it fails.
+// Returns the token as it was, or ErrNotFound.
+func (s *Store) DeleteAPIToken(ctx context.Context, id string) (*APIToken, error) {
+	h, err := s.rdb.HGet(ctx, keyAPITokens, id).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.rdb.HGetAll(ctx, keyAPIToken(h)).Result()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.rdb.Del(ctx, keyAPIToken(h)).Err(); err != nil {
+		return nil, err
+	}
+	if err := s.rdb.HDel(ctx, keyAPITokens, id).Err(); err != nil {
+		return nil, err
+	}
+	if m["id"] == "" {
+		return nil, ErrNotFound
+	}
+	return parseAPIToken(m), nil
+}
