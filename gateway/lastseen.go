@@ -3,10 +3,13 @@ package gateway
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/authgate/gateway/gateway/httpsafe"
 	"github.com/authgate/gateway/store"
 )
 
@@ -21,7 +24,9 @@ type lastSeen struct {
 	// session's stored last-seen may get.
 	flushEvery time.Duration
 	writeEvery time.Duration
-	entries    sync.Map // session id -> *seenEntry
+	now        func() time.Time
+	trusted    []netip.Prefix // to find the client IP, only when recorded
+	entries    sync.Map       // session id -> *seenEntry
 }
 
 type seenEntry struct {
@@ -31,8 +36,8 @@ type seenEntry struct {
 	ip      atomic.Pointer[string]
 }
 
-func newLastSeen(st SessionStore, idle time.Duration) *lastSeen {
-	return &lastSeen{store: st, idle: idle, flushEvery: 10 * time.Second, writeEvery: time.Minute}
+func newLastSeen(st SessionStore, idle time.Duration, now func() time.Time) *lastSeen {
+	return &lastSeen{store: st, idle: idle, flushEvery: 10 * time.Second, writeEvery: time.Minute, now: now}
 }
 
 type idleVerdict int
@@ -46,7 +51,7 @@ const (
 // check records a use of the session and decides whether it had been idle
 // too long. Only a session that is new to this replica and older than the
 // idle timeout costs a Redis read, to learn when another replica last saw it.
-func (l *lastSeen) check(ctx context.Context, c *store.Claims, now time.Time, ip string) idleVerdict {
+func (l *lastSeen) check(ctx context.Context, c *store.Claims, now time.Time, r *http.Request) idleVerdict {
 	sec := now.Unix()
 	v, ok := l.entries.Load(c.SessionID)
 	var e *seenEntry
@@ -74,8 +79,11 @@ func (l *lastSeen) check(ctx context.Context, c *store.Claims, now time.Time, ip
 		v, _ = l.entries.LoadOrStore(c.SessionID, e)
 		e = v.(*seenEntry)
 	}
+	// At most one write per session per second here, and the client IP is
+	// only worked out then, so the common request allocates nothing.
 	if e.seen.Load() != sec {
 		e.seen.Store(sec)
+		ip := httpsafe.ClientIP(r, l.trusted).String()
 		if p := e.ip.Load(); p == nil || *p != ip {
 			e.ip.Store(&ip)
 		}
@@ -93,11 +101,11 @@ func (l *lastSeen) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			l.flush(fctx, time.Now(), true)
+			l.flush(fctx, l.now(), true)
 			cancel()
 			return
-		case now := <-t.C:
-			l.flush(ctx, now, false)
+		case <-t.C:
+			l.flush(ctx, l.now(), false)
 		}
 	}
 }

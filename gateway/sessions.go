@@ -38,6 +38,7 @@ type Sessions struct {
 	idle        time.Duration
 	pendingLife time.Duration
 	trusted     []netip.Prefix
+	decoded     *claimsCache
 	now         func() time.Time
 }
 
@@ -50,6 +51,9 @@ type SessionOptions struct {
 	IdleTimeout time.Duration
 	// Trusted proxies, to find the client IP recorded as "last seen from".
 	Trusted []netip.Prefix
+	// Now is the clock (nil means time.Now); tests move it forward to reach
+	// idle and absolute expiry without sleeping.
+	Now func() time.Time
 }
 
 // NewSessions builds the cookie codecs (keys derived from each secret with
@@ -75,12 +79,16 @@ func NewSessions(opt SessionOptions, st SessionStore, mirror *store.Mirror) (*Se
 		sc.MaxLength(1024)
 		codecs = append(codecs, sc)
 	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
 	s := &Sessions{
 		codecs: codecs, store: st, mirror: mirror, cookieName: opt.CookieName, secure: opt.Secure,
-		lifetime: opt.Lifetime, idle: opt.IdleTimeout, pendingLife: 10 * time.Minute, now: time.Now,
-		trusted: opt.Trusted,
+		lifetime: opt.Lifetime, idle: opt.IdleTimeout, pendingLife: 10 * time.Minute, now: opt.Now,
+		trusted: opt.Trusted, decoded: newClaimsCache(100_000),
 	}
-	s.seen = newLastSeen(st, opt.IdleTimeout)
+	s.seen = newLastSeen(st, opt.IdleTimeout, opt.Now)
+	s.seen.trusted = opt.Trusted
 	return s, nil
 }
 
@@ -97,13 +105,16 @@ func (s *Sessions) RunBackground(ctx context.Context) { s.seen.run(ctx) }
 // Authenticate reads and checks the session cookie of r. It costs no Redis
 // round trip while the mirror is current.
 func (s *Sessions) Authenticate(r *http.Request) (*store.Principal, store.AuthOutcome) {
-	ck, err := r.Cookie(s.cookieName)
-	if err != nil || ck.Value == "" {
+	raw := cookieValue(r.Header["Cookie"], s.cookieName)
+	if raw == "" {
 		return nil, store.NoSession
 	}
-	var c store.Claims
-	if err := securecookie.DecodeMulti(s.cookieName, ck.Value, &c, s.codecs...); err != nil {
-		return nil, store.NoSession
+	c, ok := s.decoded.get(raw)
+	if !ok {
+		if err := securecookie.DecodeMulti(s.cookieName, raw, &c, s.codecs...); err != nil {
+			return nil, store.NoSession
+		}
+		s.decoded.put(raw, c)
 	}
 	now := s.now()
 	life := s.lifetime
@@ -124,7 +135,7 @@ func (s *Sessions) Authenticate(r *http.Request) (*store.Principal, store.AuthOu
 	if c.Pending != store.PendingNone {
 		return cur, store.Pending
 	}
-	switch s.seen.check(r.Context(), &c, now, s.clientIP(r)) {
+	switch s.seen.check(r.Context(), &c, now, r) {
 	case idleOK:
 		return cur, store.Valid
 	case idleUnknown:

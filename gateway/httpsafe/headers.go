@@ -59,37 +59,78 @@ func foldToASCII(r rune) rune {
 	return unicode.ToLower(r)
 }
 
-// StripIdentityHeaders deletes from h every header whose name equals one of
-// names under NormalizeHeaderName, whatever spelling the client used, so
-// that only the gateway can set identity headers for the upstream. Call it
-// on the outgoing request's headers (and on its Trailer map, which some
-// servers merge into headers) before setting the trusted values.
-//
-// It first rewrites every Connection header: tokens that name one of names
-// are dropped (the header is deleted if no token is left). A client can
-// list any header in Connection, and a proxy removes listed headers as
-// hop-by-hop; httputil.ReverseProxy does so after a Director runs, so
-// "Connection: X-Forwarded-User" would otherwise delete the identity header
-// the gateway just set. Other tokens (keep-alive, Upgrade) are kept.
-//
-// All keys are inspected, not just canonical ones, because an http.Header
-// built by hand or by other code may hold non-canonical keys.
+// StripIdentityHeaders removes every header that is one of names in any
+// spelling (case, "_" or any other punctuation for "-", look-alike letters),
+// first taking such names out of Connection. See HeaderStripper, which does
+// the same without rebuilding the name set on every call.
 func StripIdentityHeaders(h http.Header, names []string) {
-	if len(h) == 0 || len(names) == 0 {
-		return
-	}
-	set := make(map[string]struct{}, len(names))
+	NewHeaderStripper(names).Strip(h)
+}
+
+// HeaderStripper removes a fixed set of header names in every spelling.
+// Build it once; Strip allocates nothing when no header matches, which
+// keeps it off the profile of the proxied request path.
+type HeaderStripper struct {
+	norms []string // normalized names
+}
+
+// NewHeaderStripper prepares a stripper for names.
+func NewHeaderStripper(names []string) *HeaderStripper {
+	s := &HeaderStripper{}
 	for _, n := range names {
 		if nn := NormalizeHeaderName(n); nn != "" {
-			set[nn] = struct{}{}
+			s.norms = append(s.norms, nn)
 		}
 	}
-	if len(set) == 0 {
+	return s
+}
+
+func (s *HeaderStripper) match(k string) bool {
+	for _, n := range s.norms {
+		if matchesNormalized(k, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchesNormalized reports whether NormalizeHeaderName(k) == norm without
+// allocating for ASCII names (all real ones); others take the slow path.
+func matchesNormalized(k, norm string) bool {
+	k = strings.Trim(k, " \t")
+	for i := 0; i < len(k); i++ {
+		if k[i] >= 0x80 {
+			return NormalizeHeaderName(k) == norm
+		}
+	}
+	if len(k) != len(norm) {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		default:
+			c = '-'
+		}
+		if c != norm[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Strip removes the names from h, first from any Connection header (so a
+// client cannot make a proxy drop the identity headers set after it), then
+// the headers themselves.
+func (s *HeaderStripper) Strip(h http.Header) {
+	if len(h) == 0 || len(s.norms) == 0 {
 		return
 	}
-
 	for k, vs := range h {
-		if NormalizeHeaderName(k) != "connection" {
+		if !matchesNormalized(k, "connection") {
 			continue
 		}
 		var kept []string
@@ -100,7 +141,7 @@ func StripIdentityHeaders(h http.Header, names []string) {
 				if tok == "" {
 					continue
 				}
-				if _, bad := set[NormalizeHeaderName(tok)]; bad {
+				if s.match(tok) {
 					dropped = true
 					continue
 				}
@@ -116,10 +157,8 @@ func StripIdentityHeaders(h http.Header, names []string) {
 			h[k] = []string{strings.Join(kept, ", ")}
 		}
 	}
-
-	// Deleting from a map while ranging over it is well defined in Go.
 	for k := range h {
-		if _, bad := set[NormalizeHeaderName(k)]; bad {
+		if s.match(k) {
 			delete(h, k)
 		}
 	}
