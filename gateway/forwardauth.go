@@ -17,7 +17,7 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	cur, outcome := g.Sessions.Authenticate(r)
 	switch outcome {
 	case store.Valid:
-		g.Metrics.Requests.WithLabelValues(outcomeProxied).Inc()
+		g.Metrics.count(outcomeProxied)
 		h := w.Header()
 		h.Set(g.Config.Headers.User, cur.User.Username)
 		h.Set(g.Config.Headers.Email, cur.User.Email)
@@ -25,14 +25,14 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	case store.Unavailable:
-		g.Metrics.Requests.WithLabelValues(outcomeUnavailable).Inc()
+		g.Metrics.count(outcomeUnavailable)
 		g.unavailable(w, r)
 		return
 	case store.Ended:
-		g.Metrics.Requests.WithLabelValues(outcomeRevoked).Inc()
+		g.Metrics.count(outcomeRevoked)
 		g.Sessions.Clear(w)
 	default:
-		g.Metrics.Requests.WithLabelValues(outcomeUnauth).Inc()
+		g.Metrics.count(outcomeUnauth)
 	}
 	if r.URL.Query().Get("redirect") == "1" && wantsHTML(r) {
 		rd := g.cleanRD(g.originalURL(r))

@@ -21,27 +21,27 @@ func (g *Gateway) serveProtected(w http.ResponseWriter, r *http.Request) {
 	cur, outcome := g.Sessions.Authenticate(r)
 	switch {
 	case outcome == store.Valid:
-		g.Metrics.Requests.WithLabelValues(outcomeProxied).Inc()
+		g.Metrics.count(outcomeProxied)
 		g.proxy.serve(w, r, cleaned, cur)
 		return
 	case public:
 		// Anonymous, even when a cookie could not be checked: a public path
 		// needs no session, and no identity header is set.
-		g.Metrics.Requests.WithLabelValues(outcomePublic).Inc()
+		g.Metrics.count(outcomePublic)
 		if outcome == store.Ended {
 			g.Sessions.Clear(w)
 		}
 		g.proxy.serve(w, r, cleaned, nil)
 		return
 	case outcome == store.Unavailable:
-		g.Metrics.Requests.WithLabelValues(outcomeUnavailable).Inc()
+		g.Metrics.count(outcomeUnavailable)
 		g.unavailable(w, r)
 		return
 	case outcome == store.Ended:
-		g.Metrics.Requests.WithLabelValues(outcomeRevoked).Inc()
+		g.Metrics.count(outcomeRevoked)
 		g.Sessions.Clear(w)
 	default:
-		g.Metrics.Requests.WithLabelValues(outcomeUnauth).Inc()
+		g.Metrics.count(outcomeUnauth)
 	}
 	g.askToSignIn(w, r, outcome == store.Pending)
 }

@@ -26,21 +26,8 @@ type proxy struct {
 	fallback   *url.URL
 	trusted    []netip.Prefix
 	headers    config.Headers
-	identity   []string // header names to strip from clients
+	strip      *httpsafe.HeaderStripper // identity header names, every spelling
 	cookieName string
-}
-
-type ctxKey int
-
-const (
-	keyProxyState ctxKey = iota
-)
-
-// proxyState travels from serve to Rewrite through the request context.
-type proxyState struct {
-	target  *url.URL
-	cleaned string
-	cur     *store.Principal
 }
 
 func newProxy(cfg *config.Config, cookieName string, log *slog.Logger, onError func(http.ResponseWriter, *http.Request, int)) (*proxy, error) {
@@ -49,8 +36,8 @@ func newProxy(cfg *config.Config, cookieName string, log *slog.Logger, onError f
 	}
 	p := &proxy{
 		routes: cfg.Routes, fallback: cfg.UpstreamURL, trusted: cfg.TrustedPrefixes,
-		headers: cfg.Headers, cookieName: cookieName,
-		identity: []string{cfg.Headers.User, cfg.Headers.Email, cfg.Headers.Groups},
+		headers: canonicalHeaders(cfg.Headers), cookieName: cookieName,
+		strip: httpsafe.NewHeaderStripper([]string{cfg.Headers.User, cfg.Headers.Email, cfg.Headers.Groups}),
 	}
 	// Size the idle pool for the load: Go's default of 2 idle connections
 	// per host churns connections and halves throughput under load.
@@ -117,47 +104,58 @@ func (p *proxy) pick(host, cleaned string) *url.URL {
 	return p.fallback
 }
 
+// serve proxies r for cur (nil: anonymous). The incoming request is
+// prepared in place — identity headers stripped in every spelling and then
+// set by us, our cookie removed, the path replaced by the cleaned one — so
+// Rewrite needs no per-request state and no request copy is made.
 func (p *proxy) serve(w http.ResponseWriter, r *http.Request, cleaned string, cur *store.Principal) {
-	target := p.pick(r.Host, cleaned)
-	if target == nil {
+	p.strip.Strip(r.Header)
+	stripCookie(r, p.cookieName)
+	r.Header.Del("Forwarded") // RFC 7239 from the client is never believed
+	r.Header.Del("X-Real-Ip")
+	if cur != nil {
+		r.Header[p.headers.User] = []string{cur.User.Username}
+		if cur.User.Email != "" {
+			r.Header[p.headers.Email] = []string{cur.User.Email}
+		}
+		r.Header[p.headers.Groups] = []string{cur.User.Groups}
+	}
+	// The upstream sees exactly the cleaned path the access decision used.
+	r.URL.Path, r.URL.RawPath = cleaned, ""
+	if p.pick(r.Host, cleaned) == nil {
 		http.Error(w, "no upstream for this host", http.StatusNotFound)
 		return
 	}
-	st := &proxyState{target: target, cleaned: cleaned, cur: cur}
-	p.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyProxyState, st)))
+	p.rp.ServeHTTP(w, r)
 }
 
-// rewrite builds the outgoing request. Out starts as a copy of In with
-// hop-by-hop headers (and those named in Connection) already removed.
+// rewrite builds the outgoing request. Out starts as a copy of the prepared
+// In with hop-by-hop headers (and those named in Connection) and the
+// client's X-Forwarded-* already removed by ReverseProxy.
 func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
-	st := pr.In.Context().Value(keyProxyState).(*proxyState)
+	target := p.pick(pr.In.Host, pr.In.URL.Path)
 	out := pr.Out
-	out.URL.Scheme = st.target.Scheme
-	out.URL.Host = st.target.Host
-	// The upstream sees exactly the cleaned path the access decision used.
-	out.URL.Path = joinPath(st.target.Path, st.cleaned)
+	out.URL.Scheme = target.Scheme
+	out.URL.Host = target.Host
+	out.URL.Path = joinPath(target.Path, pr.In.URL.Path)
 	out.URL.RawPath = ""
-	if st.target.RawQuery != "" && out.URL.RawQuery != "" {
-		out.URL.RawQuery = st.target.RawQuery + "&" + out.URL.RawQuery
-	} else if st.target.RawQuery != "" {
-		out.URL.RawQuery = st.target.RawQuery
+	if target.RawQuery != "" && out.URL.RawQuery != "" {
+		out.URL.RawQuery = target.RawQuery + "&" + out.URL.RawQuery
+	} else if target.RawQuery != "" {
+		out.URL.RawQuery = target.RawQuery
 	}
 	out.Host = pr.In.Host // apps generate links for the host people use
-
-	httpsafe.StripIdentityHeaders(out.Header, p.identity)
-	stripCookie(out, p.cookieName)
 	xff, proto, host := httpsafe.ForwardedFor(pr.In, p.trusted)
-	out.Header.Set("X-Forwarded-For", xff)
-	out.Header.Set("X-Forwarded-Proto", proto)
-	out.Header.Set("X-Forwarded-Host", host)
-	out.Header.Del("Forwarded") // RFC 7239 from the client is never believed
-	out.Header.Del("X-Real-Ip")
-	if st.cur != nil {
-		out.Header.Set(p.headers.User, st.cur.User.Username)
-		if st.cur.User.Email != "" {
-			out.Header.Set(p.headers.Email, st.cur.User.Email)
-		}
-		out.Header.Set(p.headers.Groups, st.cur.User.Groups)
+	out.Header["X-Forwarded-For"] = []string{xff}
+	out.Header["X-Forwarded-Proto"] = []string{proto}
+	out.Header["X-Forwarded-Host"] = []string{host}
+}
+
+// canonicalHeaders lets serve set the identity headers by map key.
+func canonicalHeaders(h config.Headers) config.Headers {
+	return config.Headers{
+		User: http.CanonicalHeaderKey(h.User), Email: http.CanonicalHeaderKey(h.Email),
+		Groups: http.CanonicalHeaderKey(h.Groups),
 	}
 }
 
