@@ -19,9 +19,9 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/gateway /gateway
 USER nonroot:nonroot
 # 8080: the gateway (listen). 9090: /healthz, /readyz and /metrics
-# (ops_listen). ops_listen defaults to 127.0.0.1:9090, which is not reachable
-# from outside the container; set it to ":9090" in the configuration to use
-# the port.
+# (ops_listen). Outside a container ops_listen defaults to loopback; in the
+# container both listen on all interfaces so the ports can be published.
+ENV GATEWAY_LISTEN=":8080" GATEWAY_OPS_LISTEN=":9090"
 EXPOSE 8080 9090
 ENTRYPOINT ["/gateway"]
 CMD ["serve"]
