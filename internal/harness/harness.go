@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,7 +49,21 @@ type Options struct {
 	Configure func(*config.Config)
 	// Secret to use; "" picks a random one. Replicas must share it.
 	Secret string
+	// Clock, when set, is the sessions' clock; Advance it to reach idle and
+	// absolute expiry without sleeping.
+	Clock *Clock
 }
+
+// Clock is a test clock: real time plus an offset that only grows, so time
+// still passes (code that waits for the clock to move keeps working) and a
+// test can jump hours ahead at once.
+type Clock struct{ offset atomic.Int64 }
+
+// Now returns the real time plus the offset.
+func (c *Clock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // TestPassword is a password that passes the policy, for test users.
 const TestPassword = "correct horse battery staple"
@@ -85,7 +100,11 @@ func Start(tb testing.TB, o Options) *Gateway {
 	log := slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	app, err := server.New(ctx, &cfg, log, server.Options{HashParams: passwords.TestParams()})
+	opts := server.Options{HashParams: passwords.TestParams()}
+	if o.Clock != nil {
+		opts.Now = o.Clock.Now
+	}
+	app, err := server.New(ctx, &cfg, log, opts)
 	if err != nil {
 		tb.Fatalf("start gateway: %v", err)
 	}

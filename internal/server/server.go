@@ -47,6 +47,9 @@ type App struct {
 type Options struct {
 	// HashParams overrides the argon2id parameters (tests use cheap ones).
 	HashParams passwords.Params
+	// Now is the sessions' clock (nil means time.Now); tests move it forward
+	// to reach idle and absolute expiry without sleeping.
+	Now func() time.Time
 }
 
 // NewLogger builds the slog logger the configuration asks for.
@@ -89,7 +92,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		Secrets:    append([]string{cfg.Secret}, cfg.PreviousSecrets...),
 		CookieName: cfg.Cookie.Name, Secure: cfg.Cookie.Secure,
 		Lifetime: cfg.Session.Lifetime.Duration, IdleTimeout: cfg.Session.IdleTimeout.Duration,
-		Trusted: cfg.TrustedPrefixes,
+		Trusted: cfg.TrustedPrefixes, Now: opt.Now,
 	}, st, a.Mirror)
 	if err != nil {
 		a.Close()
@@ -100,8 +103,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := gateway.NewMetrics(reg)
+	places, err := admin.OpenPlaces(cfg.GeoIPDB)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	pages := admin.New(admin.Deps{
-		Config: cfg, Store: st, Sessions: a.Sessions, Hasher: a.Hasher, Log: log, Registerer: reg,
+		Config: cfg, Store: st, Sessions: a.Sessions, Hasher: a.Hasher, Log: log, Registerer: reg, Places: places,
 		ClientIP: func(r *http.Request) string { return httpsafe.ClientIP(r, cfg.TrustedPrefixes).String() },
 	})
 	gw, err := gateway.New(gateway.Deps{
