@@ -50,6 +50,11 @@ type Config struct {
 	Log      Log      `yaml:"log"`
 	Ops      Ops      `yaml:"ops"`
 
+	// RateLimit bounds proxied requests per session and per client
+	// (limits.go); Throttle bounds password and 2FA code guessing.
+	RateLimit RateLimit `yaml:"rate_limit"`
+	Throttle  Throttle  `yaml:"throttle"`
+
 	// Parsed forms, filled by Validate.
 	UpstreamURL     *url.URL       `yaml:"-"`
 	TrustedPrefixes []netip.Prefix `yaml:"-"`
@@ -61,6 +66,8 @@ type Route struct {
 	PathPrefix  string   `yaml:"path_prefix"`
 	Upstream    string   `yaml:"upstream"`
 	UpstreamURL *url.URL `yaml:"-"`
+	// RateLimit overrides the global rate limits on this route.
+	RateLimit RouteRateLimit `yaml:"rate_limit"`
 }
 
 // Redis says where the store lives. An empty URL selects the embedded,

@@ -37,5 +37,15 @@ func Defaults() Config {
 			RememberDevice: Duration{0},
 		},
 		Log: Log{Format: "json", Level: "info"},
+		RateLimit: RateLimit{
+			PerSession: Rate{Events: 50, Per: time.Second}, SessionBurst: 100,
+			PerIP: Rate{Events: 20, Per: time.Second}, IPBurst: 40,
+			MaxTracked: 200_000,
+		},
+		Throttle: Throttle{
+			PasswordAccount: ThrottlePolicy{Free: 5, Base: Duration{time.Second}, Max: Duration{15 * time.Minute}, Forget: Duration{24 * time.Hour}},
+			PasswordIP:      ThrottlePolicy{Free: 20, Base: Duration{time.Second}, Max: Duration{15 * time.Minute}, Forget: Duration{time.Hour}},
+			MFA:             ThrottlePolicy{Free: 5, Base: Duration{time.Second}, Max: Duration{15 * time.Minute}, Forget: Duration{24 * time.Hour}},
+		},
 	}
 }

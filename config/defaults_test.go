@@ -88,8 +88,8 @@ func TestSettingsEnvNames(t *testing.T) {
 			t.Errorf("%s → %q, want %q", k, got[k], env)
 		}
 	}
-	if len(got) != 25 {
-		t.Errorf("got %d settings, want 25 (one per leaf of Config)", len(got))
+	if len(got) != 42 {
+		t.Errorf("got %d settings, want 42 (one per leaf of Config)", len(got))
 	}
 }
 

@@ -50,6 +50,8 @@ func (c *Config) Validate() error {
 		c.validatePassword,
 		c.validateMFA,
 		c.validateLog,
+		c.validateRateLimit, // validate_limits.go
+		c.validateThrottle,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
