@@ -103,13 +103,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := gateway.NewMetrics(reg)
-	places, err := admin.OpenPlaces(cfg.GeoIPDB)
-	if err != nil {
-		a.Close()
-		return nil, err
-	}
 	pages := admin.New(admin.Deps{
-		Config: cfg, Store: st, Sessions: a.Sessions, Hasher: a.Hasher, Log: log, Registerer: reg, Places: places,
+		Config: cfg, Store: st, Sessions: a.Sessions, Hasher: a.Hasher, Log: log, Registerer: reg,
 		ClientIP: func(r *http.Request) string { return httpsafe.ClientIP(r, cfg.TrustedPrefixes).String() },
 	})
 	gw, err := gateway.New(gateway.Deps{
