@@ -110,6 +110,7 @@ func (p *proxy) pick(host, cleaned string) *url.URL {
 // Rewrite needs no per-request state and no request copy is made.
 func (p *proxy) serve(w http.ResponseWriter, r *http.Request, cleaned string, cur *store.Principal) {
 	p.strip.Strip(r.Header)
+	p.strip.Strip(r.Trailer) // declared request trailers; some servers merge them into headers
 	stripCookie(r, p.cookieName)
 	r.Header.Del("Forwarded") // RFC 7239 from the client is never believed
 	r.Header.Del("X-Real-Ip")
@@ -168,18 +169,35 @@ func joinPath(base, p string) string {
 
 // stripCookie removes the gateway's own session cookie from the request, so
 // the upstream app (and its logs) never holds a credential for the gateway.
+// It cuts the raw header on ";" instead of re-encoding r.Cookies(): Go's
+// parser drops cookies it finds invalid (a JSON value with quotes, a
+// backslash), and the app's own cookies must reach it byte for byte.
 func stripCookie(r *http.Request, name string) {
-	if !strings.Contains(r.Header.Get("Cookie"), name) && len(r.Header.Values("Cookie")) < 2 {
-		return
-	}
-	cookies := r.Cookies()
-	r.Header.Del("Cookie")
-	var kept []string
-	for _, c := range cookies {
-		if c.Name != name {
-			kept = append(kept, c.String())
+	lines := r.Header.Values("Cookie")
+	found := false
+	for _, line := range lines {
+		if strings.Contains(line, name) {
+			found = true
+			break
 		}
 	}
+	if !found {
+		return
+	}
+	var kept []string
+	for _, line := range lines {
+		for pair := range strings.SplitSeq(line, ";") {
+			pair = strings.TrimSpace(pair)
+			if pair == "" {
+				continue
+			}
+			if k, _, _ := strings.Cut(pair, "="); strings.TrimSpace(k) == name {
+				continue
+			}
+			kept = append(kept, pair)
+		}
+	}
+	r.Header.Del("Cookie")
 	if len(kept) > 0 {
 		r.Header.Set("Cookie", strings.Join(kept, "; "))
 	}
