@@ -1,0 +1,346 @@
+package e2e
+
+import (
+	"bufio"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authgate/gateway/config"
+	"github.com/authgate/gateway/gateway/httpsafe"
+	"github.com/authgate/gateway/internal/harness"
+)
+
+// identityNames are the default identity headers.
+var identityNames = []string{"X-Forwarded-User", "X-Forwarded-Email", "X-Forwarded-Groups"}
+
+// rawRequest sends a hand-written HTTP/1.1 request (so header names go out
+// exactly as spelled) and returns the response.
+func rawRequest(t *testing.T, addr, head string) *http.Response {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, strings.ReplaceAll(head, "\n", "\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// identitySeen lists every header the upstream received whose name is an
+// identity header in some spelling, with its values.
+func identitySeen(e *harness.Echoed) map[string][]string {
+	out := map[string][]string{}
+	for k, vs := range e.Header {
+		n := httpsafe.NormalizeHeaderName(k)
+		for _, id := range identityNames {
+			if n == httpsafe.NormalizeHeaderName(id) {
+				out[k] = vs
+			}
+		}
+	}
+	return out
+}
+
+func TestSpoofedIdentityHeadersStripped(t *testing.T) {
+	g := harness.Start(t, harness.Options{Configure: func(c *config.Config) { c.PublicPaths = []string{"/public/"} }})
+	g.CreateUser(t, "alice")
+	c := g.NewClient(t)
+	c.Login(t, "alice", harness.TestPassword)
+	cookie := g.Config.Cookie.Name + "=" + c.SessionCookie()
+	addr := strings.TrimPrefix(g.URL, "http://")
+
+	spoofs := map[string]string{
+		"canonical":           "X-Forwarded-User: mallory\nX-Forwarded-Email: m@evil.example\nX-Forwarded-Groups: admin\n",
+		"lower case":          "x-forwarded-user: mallory\nx-forwarded-groups: admin\n",
+		"underscores":         "X_Forwarded_User: mallory\nX_FORWARDED_GROUPS: admin\n",
+		"mixed":               "X-FORWARDED_USER: mallory\nx_forwarded-Email: m@evil.example\n",
+		"several values":      "X-Forwarded-User: mallory\nX-Forwarded-User: eve\nX-Forwarded-Groups: admin, support\n",
+		"named in Connection": "Connection: keep-alive, X-Forwarded-User, x_forwarded_groups\nX-Forwarded-User: mallory\n",
+		"dotted":              "X.Forwarded.User: mallory\n",
+	}
+	for name, spoof := range spoofs {
+		for _, tc := range []struct {
+			path, cookie string
+			want         map[string]string
+		}{
+			{"/app", cookie, map[string]string{"X-Forwarded-User": "alice", "X-Forwarded-Email": "alice@example.com", "X-Forwarded-Groups": "user"}},
+			{"/public/page", "", nil},
+			{"/public/page", cookie, map[string]string{"X-Forwarded-User": "alice", "X-Forwarded-Email": "alice@example.com", "X-Forwarded-Groups": "user"}},
+		} {
+			t.Run(fmt.Sprintf("%s %s cookie=%v", name, tc.path, tc.cookie != ""), func(t *testing.T) {
+				head := "GET " + tc.path + " HTTP/1.1\nHost: " + addr + "\n" + spoof
+				if tc.cookie != "" {
+					head += "Cookie: " + tc.cookie + "\n"
+				}
+				resp := rawRequest(t, addr, head+"\n")
+				defer resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("status %d", resp.StatusCode)
+				}
+				var e harness.Echoed
+				if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+					t.Fatal(err)
+				}
+				got := identitySeen(&e)
+				for k, vs := range got {
+					if want, ok := tc.want[k]; !ok || len(vs) != 1 || vs[0] != want {
+						t.Errorf("upstream received %s: %q (want %q)", k, vs, tc.want[k])
+					}
+				}
+				for k := range tc.want {
+					if _, ok := got[k]; !ok {
+						t.Errorf("upstream did not receive %s", k)
+					}
+				}
+				if strings.Contains(strings.ToLower(strings.Join(e.Header.Values("Connection"), ",")), "forwarded") {
+					t.Errorf("Connection still names an identity header: %q", e.Header.Values("Connection"))
+				}
+			})
+		}
+	}
+}
+
+func TestSpoofedIdentityInTrailersStripped(t *testing.T) {
+	trailers := make(chan http.Header, 1)
+	g := harness.Start(t, harness.Options{Upstream: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		trailers <- r.Trailer
+	})})
+	g.CreateUser(t, "alice")
+	c := g.NewClient(t)
+	c.Login(t, "alice", harness.TestPassword)
+	addr := strings.TrimPrefix(g.URL, "http://")
+	resp := rawRequest(t, addr, "POST /upload HTTP/1.1\nHost: "+addr+"\nCookie: "+g.Config.Cookie.Name+"="+c.SessionCookie()+
+		"\nTrailer: X-Forwarded-User\nTransfer-Encoding: chunked\n\n3\nabc\n0\nX-Forwarded-User: mallory\nX-Checksum: 1\n\n")
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	tr := <-trailers
+	for k, vs := range tr {
+		if httpsafe.NormalizeHeaderName(k) == "x-forwarded-user" {
+			t.Errorf("upstream received trailer %s: %q", k, vs)
+		}
+	}
+}
+
+func TestForwardedForFromUntrustedAndTrustedPeers(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		trusted   []string
+		wantXFF   string
+		wantProto string
+		wantHost  string
+	}{
+		{"untrusted peer", nil, "127.0.0.1", "http", ""},
+		{"trusted proxy", []string{"127.0.0.1/32"}, "203.0.113.7, 10.0.0.1, 127.0.0.1", "https", "app.example.com"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := harness.Start(t, harness.Options{Configure: func(c *config.Config) {
+				c.TrustedProxies = tc.trusted
+				c.PublicPaths = []string{"/public/"}
+			}})
+			c := g.NewClient(t)
+			e, resp := c.Echo(t, "/public/x",
+				"X-Forwarded-For", "203.0.113.7, 10.0.0.1",
+				"X-Forwarded-Proto", "https",
+				"X-Forwarded-Host", "app.example.com",
+				"Forwarded", "for=198.51.100.1;proto=https",
+				"X-Real-IP", "198.51.100.2")
+			if e == nil {
+				t.Fatalf("not proxied: %d", resp.StatusCode)
+			}
+			if got := e.Header.Values("X-Forwarded-For"); len(got) != 1 || got[0] != tc.wantXFF {
+				t.Errorf("X-Forwarded-For = %q, want %q", got, tc.wantXFF)
+			}
+			if got := e.Header.Get("X-Forwarded-Proto"); got != tc.wantProto {
+				t.Errorf("X-Forwarded-Proto = %q, want %q", got, tc.wantProto)
+			}
+			wantHost := tc.wantHost
+			if wantHost == "" {
+				wantHost = strings.TrimPrefix(g.URL, "http://")
+			}
+			if got := e.Header.Get("X-Forwarded-Host"); got != wantHost {
+				t.Errorf("X-Forwarded-Host = %q, want %q", got, wantHost)
+			}
+			for _, h := range []string{"Forwarded", "X-Real-Ip"} {
+				if v := e.Header.Get(h); v != "" {
+					t.Errorf("client-sent %s reached the upstream: %q", h, v)
+				}
+			}
+		})
+	}
+}
+
+func TestWebSocketUpgradePassesThrough(t *testing.T) {
+	users := make(chan string, 1)
+	g := harness.Start(t, harness.Options{Upstream: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			http.Error(w, "want an upgrade", http.StatusBadRequest)
+			return
+		}
+		users <- r.Header.Get("X-Forwarded-User")
+		conn, rw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		sum := sha1.Sum([]byte(r.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+		fmt.Fprintf(rw, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+			base64.StdEncoding.EncodeToString(sum[:]))
+		_ = rw.Flush()
+		// Echo bytes back until the client closes: the tunnel must carry
+		// both directions.
+		buf := make([]byte, 64)
+		for {
+			n, err := rw.Read(buf)
+			if err != nil {
+				return
+			}
+			if _, err := conn.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+	})})
+	g.CreateUser(t, "alice")
+	c := g.NewClient(t)
+	c.Login(t, "alice", harness.TestPassword)
+	addr := strings.TrimPrefix(g.URL, "http://")
+
+	upgrade := "GET /ws HTTP/1.1\nHost: " + addr + "\nUpgrade: websocket\nConnection: Upgrade\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\nSec-WebSocket-Version: 13\nOrigin: " + g.URL + "\n"
+
+	// Without a session the upgrade is refused before reaching the app.
+	if resp := rawRequest(t, addr, upgrade+"\n"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("upgrade without a session: %d", resp.StatusCode)
+	}
+
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	head := upgrade + "Cookie: " + g.Config.Cookie.Name + "=" + c.SessionCookie() + "\nX-Forwarded-User: mallory\n\n"
+	if _, err := io.WriteString(conn, strings.ReplaceAll(head, "\n", "\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: %d", resp.StatusCode)
+	}
+	if want := "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="; resp.Header.Get("Sec-WebSocket-Accept") != want {
+		t.Errorf("Sec-WebSocket-Accept = %q", resp.Header.Get("Sec-WebSocket-Accept"))
+	}
+	if u := <-users; u != "alice" {
+		t.Errorf("upstream saw X-Forwarded-User %q on the upgrade, want alice", u)
+	}
+	for _, msg := range []string{"hello", "second frame"} {
+		if _, err := io.WriteString(conn, msg); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, len(msg))
+		if _, err := io.ReadFull(br, got); err != nil {
+			t.Fatalf("reading the echo through the tunnel: %v", err)
+		}
+		if string(got) != msg {
+			t.Errorf("tunnel echoed %q, want %q", got, msg)
+		}
+	}
+}
+
+func TestServerSentEventsStreamIncrementally(t *testing.T) {
+	release := make(chan struct{})
+	g := harness.Start(t, harness.Options{Upstream: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("Cache-Control", "no-cache")
+		fmt.Fprint(w, "data: first\n\n")
+		_ = http.NewResponseController(w).Flush()
+		select { // the stream stays open until the test has seen the first event
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		fmt.Fprint(w, "data: second\n\n")
+	})})
+	defer close(release)
+	g.CreateUser(t, "alice")
+	c := g.NewClient(t)
+	c.Login(t, "alice", harness.TestPassword)
+
+	resp := c.Get(t, "/events", "Accept", "text/event-stream")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("events: %d", resp.StatusCode)
+	}
+	br := bufio.NewReader(resp.Body)
+	first := make(chan string, 1)
+	go func() {
+		line, _ := br.ReadString('\n')
+		first <- line
+	}()
+	select {
+	case line := <-first:
+		if line != "data: first\n" {
+			t.Fatalf("first line %q", line)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first event did not arrive while the upstream kept the stream open: the gateway buffers")
+	}
+	release <- struct{}{}
+	rest, _ := io.ReadAll(br)
+	if !strings.Contains(string(rest), "data: second") {
+		t.Errorf("rest of the stream: %q", rest)
+	}
+}
+
+func TestUpstreamDownGives502(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens here any more
+	g := harness.Start(t, harness.Options{Configure: func(c *config.Config) { c.Upstream = dead }})
+	g.CreateUser(t, "alice")
+	c := g.NewClient(t)
+	c.Login(t, "alice", harness.TestPassword)
+
+	for range 2 { // a second request proves the first did not break anything
+		resp := c.Get(t, "/app", "Accept", "text/html")
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusBadGateway || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Fatalf("browser: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		if !strings.Contains(string(body), "did not answer") || strings.Contains(string(body), ln.Addr().String()) {
+			t.Errorf("502 page: %s", body)
+		}
+		resp = c.Get(t, "/api/x")
+		var j struct{ Error, Code string }
+		if resp.StatusCode != http.StatusBadGateway || json.NewDecoder(resp.Body).Decode(&j) != nil || j.Code == "" {
+			t.Fatalf("API: %d %+v", resp.StatusCode, j)
+		}
+	}
+	// The gateway's own pages still work.
+	if code := codeOf(t, c, "/.gateway/login", "Accept", "text/html"); code != http.StatusFound && code != http.StatusOK {
+		t.Errorf("login page with the upstream down: %d", code)
+	}
+}
