@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -342,5 +343,109 @@ func TestUpstreamDownGives502(t *testing.T) {
 	// The gateway's own pages still work.
 	if code := codeOf(t, c, "/.gateway/login", "Accept", "text/html"); code != http.StatusFound && code != http.StatusOK {
 		t.Errorf("login page with the upstream down: %d", code)
+	}
+}
+
+func TestPublicPathsMatchTheCleanedPath(t *testing.T) {
+	var hits []string
+	var mu sync.Mutex
+	g := harness.Start(t, harness.Options{
+		Configure: func(c *config.Config) { c.PublicPaths = []string{"/public/", "/status"} },
+		Upstream: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			hits = append(hits, r.URL.Path)
+			mu.Unlock()
+			harness.EchoHandler().ServeHTTP(w, r)
+		}),
+	})
+	g.CreateUser(t, "alice")
+	c := g.NewClient(t)
+	c.Login(t, "alice", harness.TestPassword)
+	cookie := "Cookie: " + g.Config.Cookie.Name + "=" + c.SessionCookie() + "\n"
+	addr := strings.TrimPrefix(g.URL, "http://")
+	get := func(path, extra string) *http.Response {
+		t.Helper()
+		mu.Lock()
+		hits = nil
+		mu.Unlock()
+		resp := rawRequest(t, addr, "GET "+path+" HTTP/1.1\nHost: "+addr+"\n"+extra+"\n")
+		resp.Body.Close()
+		return resp
+	}
+	upstreamSaw := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), hits...)
+	}
+
+	for _, path := range []string{"/public/x", "/public/", "/public", "/public/a/b?q=1", "/status"} {
+		if resp := get(path, ""); resp.StatusCode != http.StatusOK || len(upstreamSaw()) != 1 {
+			t.Errorf("public %s: %d, upstream saw %q", path, resp.StatusCode, upstreamSaw())
+		}
+	}
+	for _, path := range []string{
+		"/publicity", "/PUBLIC/x", "/status/x", "/statusx", "/secret",
+		"/public/../secret", "/public/..%2fsecret", "/public/..%2Fsecret", "/public/%2e%2e/secret",
+		"/public/..;/secret", "/public/.%2e/secret", "/public/..%252fsecret", "/public/..\\secret",
+		"/public/%2e%2e%5csecret", "/public/./x", "//public/../secret", "/public/x/../../secret",
+	} {
+		resp := get(path, "")
+		if resp.StatusCode == http.StatusOK || len(upstreamSaw()) != 0 {
+			t.Errorf("anonymous %s: %d, upstream saw %q; want refused", path, resp.StatusCode, upstreamSaw())
+		}
+	}
+	// With a session the same requests go through, and the upstream gets
+	// exactly the cleaned path the decision was made on. Literal dot
+	// segments are first redirected to the clean path by the router (the
+	// browser then asks for it, and is checked again).
+	for path, want := range map[string]string{
+		"/public/../secret":      "/secret",
+		"/public/..%2fsecret":    "/secret",
+		"/public/%2e%2e/secret":  "/secret",
+		"/public/x/../../secret": "/secret",
+		"/public/./x":            "/public/x",
+	} {
+		resp := get(path, cookie)
+		saw := upstreamSaw()
+		switch {
+		case resp.StatusCode == http.StatusOK && len(saw) == 1 && saw[0] == want:
+		case resp.StatusCode/100 == 3 && resp.Header.Get("Location") == want && len(saw) == 0:
+		default:
+			t.Errorf("signed-in %s: %d to %q, upstream saw %q, want %q", path, resp.StatusCode, resp.Header.Get("Location"), saw, want)
+		}
+	}
+}
+
+func TestSignedInPersonOnPublicPathGetsIdentity(t *testing.T) {
+	g := harness.Start(t, harness.Options{Configure: func(c *config.Config) { c.PublicPaths = []string{"/public/"} }})
+	u := g.CreateUser(t, "alice")
+	c := g.NewClient(t)
+	e, _ := c.Echo(t, "/public/home")
+	if e == nil || len(identitySeen(e)) != 0 {
+		t.Fatalf("anonymous on a public path: %+v", e)
+	}
+	c.Login(t, "alice", harness.TestPassword)
+	e, _ = c.Echo(t, "/public/home")
+	if e == nil || e.Header.Get("X-Forwarded-User") != "alice" {
+		t.Fatalf("signed in on a public path: %+v", e)
+	}
+	// A session that ended is forgotten on a public path, which still answers.
+	disableUser(t, g, u.ID)
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		e, resp := c.Echo(t, "/public/home")
+		if e == nil {
+			t.Fatalf("public path with an ended session: %d", resp.StatusCode)
+		}
+		if e.Header.Get("X-Forwarded-User") == "" {
+			if c.SessionCookie() != "" {
+				t.Error("the ended session's cookie was not cleared on the public path")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a disabled user still gets identity headers on a public path")
+		}
+		time.Sleep(15 * time.Millisecond)
 	}
 }
