@@ -9,7 +9,6 @@ import (
 	"html/template"
 	"net"
 	"net/http"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -47,7 +46,7 @@ func (e *env) demo(ctx context.Context, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	log := server.NewLogger(&cfg, os.Stderr)
+	log := server.NewLogger(&cfg, e.stderr)
 	a, err := server.New(ctx, &cfg, log, server.Options{})
 	if err != nil {
 		return err

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"github.com/authgate/gateway/internal/server"
-	"os"
 	"time"
 
 	"github.com/authgate/gateway/config"
@@ -20,7 +19,7 @@ func (e *env) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	log := server.NewLogger(cfg, os.Stderr)
+	log := server.NewLogger(cfg, e.stderr)
 	a, err := server.New(ctx, cfg, log, server.Options{})
 	if err != nil {
 		return err
