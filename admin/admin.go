@@ -15,6 +15,7 @@ import (
 	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/store/passwords"
+	"github.com/authgate/gateway/store/totp"
 )
 
 // Sessions is what admin needs from the session layer (the gateway's
@@ -41,6 +42,8 @@ type Deps struct {
 	ClientIP func(r *http.Request) string
 	// Registerer takes admin's Prometheus instruments; may be nil.
 	Registerer prometheus.Registerer
+	// TOTP encrypts 2FA secrets and hashes recovery codes (account_2fa*.go).
+	TOTP *totp.Codec
 }
 
 // Handler serves everything under the prefix that the gateway does not.

@@ -10,6 +10,7 @@ import (
 	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/store/passwords"
+	"github.com/authgate/gateway/store/totp"
 	"github.com/authgate/gateway/templates"
 )
 
@@ -28,6 +29,9 @@ type Deps struct {
 	Hasher   *passwords.Hasher
 	Metrics  *Metrics
 	Log      *slog.Logger
+	// MFA and TOTP serve the second sign-in step (login_2fa*.go).
+	MFA  MFAStore
+	TOTP *totp.Codec
 	// Pages is mounted under the prefix for everything the gateway itself
 	// does not serve (the account page, the console, the API); may be nil.
 	Pages http.Handler

@@ -101,15 +101,17 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	g.endPreviousSession(r)
 
-	pending := store.PendingNone
+	pending, remembered := store.PendingNone, false
 	switch {
+	case u.MFAEnabled && g.rememberedDevice(r, u): // login_2fa_remember.go
+		remembered = true
 	case u.MFAEnabled:
 		pending = store.PendingCode
 	case g.mfaRequired(u.Roles):
 		pending = store.PendingEnroll
 	}
 	if _, err := g.Sessions.Issue(r.Context(), w, store.IssueOptions{
-		UserID: u.ID, Pending: pending, IP: ip, Agent: r.UserAgent(),
+		UserID: u.ID, Pending: pending, MFA: remembered, IP: ip, Agent: r.UserAgent(),
 	}); err != nil {
 		g.Log.Error("issue session", "err", err.Error())
 		g.unavailable(w, r)
@@ -126,7 +128,11 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	g.Metrics.SignIns.WithLabelValues("success").Inc()
 	g.Log.Info("authentication_succeeded", "username", u.Username, "client_ip", ip)
-	g.event(r, u.ID, store.Event{Type: store.EventSignIn, Detail: "password"})
+	detail := "password"
+	if remembered {
+		detail = "password + remembered browser (no code asked)"
+	}
+	g.event(r, u.ID, store.Event{Type: store.EventSignIn, Detail: detail})
 	http.Redirect(w, r, rd, http.StatusSeeOther)
 }
 

@@ -1,6 +1,254 @@
 package gateway
 
-import "net/http"
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/authgate/gateway/store"
+	"github.com/authgate/gateway/store/totp"
+	"github.com/authgate/gateway/templates"
+)
+
+// MFAStore is what the second sign-in step and forced enrolment need from
+// persistence besides UserStore (*store.Store implements it).
+type MFAStore interface {
+	totp.Store
+	UpdateUser(ctx context.Context, uid string, upd store.UserUpdate) error
+	ThrottleWait(ctx context.Context, key string) (time.Duration, error)
+	ThrottleFail(ctx context.Context, key string, p store.ThrottlePolicy) (time.Duration, error)
+	ThrottleReset(ctx context.Context, keys ...string) error
+}
+
+var _ MFAStore = (*store.Store)(nil)
+
+// Messages of the code step.
+const (
+	msgWrongCode    = "That code is not right. Check your authenticator app and try again."
+	msgReplayedCode = "That code was already used. Wait for the next code from your app."
+	msgMissingCode  = "Enter the code from your authenticator app, or a recovery code."
+)
 
 // mfaRoutes registers the second sign-in step and forced enrolment.
-func (g *Gateway) mfaRoutes(mux *http.ServeMux) {}
+func (g *Gateway) mfaRoutes(mux *http.ServeMux) {
+	p := g.prefix
+	mux.HandleFunc("GET "+p+"/login/2fa", g.showMFACode)
+	mux.HandleFunc("POST "+p+"/login/2fa", g.submitMFACode)
+	mux.HandleFunc("GET "+p+"/login/2fa/setup", g.showMFAEnrol)
+	mux.HandleFunc("POST "+p+"/login/2fa/setup", g.startMFAEnrol)
+	mux.HandleFunc("POST "+p+"/login/2fa/setup/confirm", g.confirmMFAEnrol)
+}
+
+// pendingSession finds the half-signed-in session a 2FA page needs, with
+// the step it owes (want). When the request is anywhere else in the flow it
+// answers (to rd if fully signed in, to the other 2FA page, or back to the
+// password) and returns nil.
+func (g *Gateway) pendingSession(w http.ResponseWriter, r *http.Request, want uint8, rd string) *store.Principal {
+	cur, outcome := g.Sessions.Authenticate(r)
+	switch outcome {
+	case store.Valid:
+		http.Redirect(w, r, rd, http.StatusSeeOther)
+		return nil
+	case store.Unavailable:
+		g.unavailable(w, r)
+		return nil
+	case store.Pending:
+		if cur.Claims.Pending == want {
+			return cur
+		}
+		target := g.prefix + "/login/2fa"
+		if cur.Claims.Pending == store.PendingEnroll {
+			target += "/setup"
+		}
+		http.Redirect(w, r, target+"?rd="+url.QueryEscape(rd), http.StatusSeeOther)
+		return nil
+	case store.Ended:
+		g.Sessions.Clear(w)
+		http.Redirect(w, r, g.prefix+"/login?m=ended&rd="+url.QueryEscape(rd), http.StatusSeeOther)
+		return nil
+	}
+	http.Redirect(w, r, g.prefix+"/login?rd="+url.QueryEscape(rd), http.StatusSeeOther)
+	return nil
+}
+
+// pendingUser loads the user of a pending session. A user who was deleted,
+// or whose 2FA state no longer fits the step the session owes (2FA turned
+// off or on elsewhere meanwhile), must start again from the password.
+func (g *Gateway) pendingUser(w http.ResponseWriter, r *http.Request, cur *store.Principal, rd string) *store.User {
+	u, err := g.Users.FindUserByID(r.Context(), cur.Claims.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		u = nil
+	} else if err != nil {
+		g.Log.Error("2fa: load user", "err", err.Error())
+		g.unavailable(w, r)
+		return nil
+	}
+	wantEnabled := cur.Claims.Pending == store.PendingCode
+	if u == nil || u.MFAEnabled != wantEnabled {
+		g.endPreviousSession(r)
+		g.Sessions.Clear(w)
+		http.Redirect(w, r, g.prefix+"/login?m=ended&rd="+url.QueryEscape(rd), http.StatusSeeOther)
+		return nil
+	}
+	return u
+}
+
+func (g *Gateway) showMFACode(w http.ResponseWriter, r *http.Request) {
+	rd := g.cleanRD(r.URL.Query().Get("rd"))
+	if g.pendingSession(w, r, store.PendingCode, rd) == nil {
+		return
+	}
+	g.render(w, r, http.StatusOK, templates.MFACode(*g.mfaCodePage(rd, "")))
+}
+
+func (g *Gateway) mfaCodePage(rd, errMsg string) *templates.MFACodePage {
+	return &templates.MFACodePage{
+		Chrome: templates.Chrome{Title: "Two-step verification", Prefix: g.prefix},
+		RD:     rd, Error: errMsg, RememberFor: g.rememberFor(),
+	}
+}
+
+// submitMFACode checks the second factor of a half-signed-in session: a
+// code from the app or a recovery code. Attempts are limited per account
+// (not per session), so signing in with the password again does not buy
+// more guesses.
+func (g *Gateway) submitMFACode(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		g.renderErrorPage(w, r, http.StatusBadRequest, "bad_request", "Bad request", "The form could not be read.")
+		return
+	}
+	rd := g.cleanRD(r.PostForm.Get("rd"))
+	cur := g.pendingSession(w, r, store.PendingCode, rd)
+	if cur == nil {
+		return
+	}
+	u := g.pendingUser(w, r, cur, rd)
+	if u == nil {
+		return
+	}
+	page := g.mfaCodePage(rd, "")
+	typed := r.PostForm.Get("code")
+	if typed == "" || len(typed) > 64 {
+		page.Error = msgMissingCode
+		g.render(w, r, http.StatusBadRequest, templates.MFACode(*page))
+		return
+	}
+	out, ok := g.checkMFACode(w, r, u, typed, true, func(status int, msg string) {
+		page.Error = msg
+		g.render(w, r, status, templates.MFACode(*page))
+	})
+	if !ok {
+		return
+	}
+	g.finishMFASignIn(w, r, cur, u, out, rd, r.PostForm.Get("remember") == "1")
+}
+
+// checkMFACode runs one throttled code check for u. On refusal it has
+// written the activity event and answered through fail (status and
+// message), or answered 503 itself; ok is true only for an accepted code.
+func (g *Gateway) checkMFACode(w http.ResponseWriter, r *http.Request, u *store.User, typed string,
+	allowRecovery bool, fail func(status int, msg string)) (totp.Outcome, bool) {
+	ctx := r.Context()
+	key := totp.ThrottleKey(u.ID)
+	wait, err := g.MFA.ThrottleWait(ctx, key)
+	if err != nil {
+		g.Log.Error("2fa: throttle check", "err", err.Error())
+		g.unavailable(w, r)
+		return totp.Outcome{}, false
+	}
+	if wait > 0 {
+		g.Metrics.Throttled.WithLabelValues("mfa").Inc()
+		w.Header().Set("Retry-After", totp.RetryAfter(wait))
+		fail(http.StatusTooManyRequests, totp.ThrottleMessage(wait))
+		return totp.Outcome{}, false
+	}
+	out, err := g.TOTP.Check(ctx, g.MFA, u, typed, time.Now(), allowRecovery)
+	if err != nil {
+		g.Log.Error("2fa: check code", "err", err.Error(), "user_id", u.ID)
+		g.unavailable(w, r)
+		return totp.Outcome{}, false
+	}
+	if out.OK() {
+		if err := g.MFA.ThrottleReset(context.WithoutCancel(ctx), key); err != nil {
+			g.Log.Warn("2fa: reset throttle", "err", err.Error())
+		}
+		return out, true
+	}
+	detail, msg := "wrong code", msgWrongCode
+	if out.Replayed {
+		detail, msg = "code already used", msgReplayedCode
+	}
+	g.Metrics.SignIns.WithLabelValues("mfa_failed").Inc()
+	g.Log.Info("authentication_failed", "step", "2fa", "username", u.Username, "client_ip", g.clientIP(r), "reason", detail)
+	g.event(r, u.ID, store.Event{Type: store.EventMFAFailed, Detail: detail})
+	delay, err := g.MFA.ThrottleFail(context.WithoutCancel(ctx), key, totp.Throttle)
+	if err != nil {
+		g.Log.Error("2fa: count failure", "err", err.Error())
+		g.unavailable(w, r)
+		return totp.Outcome{}, false
+	}
+	if delay > 0 {
+		// This failure used up the free attempts: say so now rather than
+		// let the next (possibly right) code bounce off the delay.
+		g.event(r, u.ID, store.Event{Type: store.EventThrottled, Detail: "two-step codes paused for " + totp.RetryAfter(delay) + " s"})
+		w.Header().Set("Retry-After", totp.RetryAfter(delay))
+		fail(http.StatusTooManyRequests, msg+" "+totp.ThrottleMessage(delay))
+		return totp.Outcome{}, false
+	}
+	fail(http.StatusUnauthorized, msg)
+	return totp.Outcome{}, false
+}
+
+// finishMFASignIn turns the pending session into a full one with a new
+// session id. A recovery code also signs out every other session (someone
+// may have the lost phone) and the page says how many codes are left.
+func (g *Gateway) finishMFASignIn(w http.ResponseWriter, r *http.Request, cur *store.Principal, u *store.User,
+	out totp.Outcome, rd string, remember bool) {
+	ctx := r.Context()
+	ip, ua := g.clientIP(r), r.UserAgent()
+	if out.Factor == totp.FactorRecovery {
+		// Everything issued before now dies; the session issued just below
+		// comes after the cut and lives.
+		if err := g.Sessions.SignOutEverywhere(ctx, w, u.ID, nil, ip, ua); err != nil {
+			g.Log.Error("2fa: sign out other sessions", "err", err.Error())
+			g.unavailable(w, r)
+			return
+		}
+	}
+	if _, err := g.Sessions.Reissue(ctx, w, cur, time.Unix(0, cur.Claims.AuthAt), true, ip, ua); err != nil {
+		g.Log.Error("2fa: issue session", "err", err.Error())
+		g.unavailable(w, r)
+		return
+	}
+	detail := "password + " + out.Factor.Describe()
+	if remember && out.Factor == totp.FactorApp {
+		if note := g.rememberDevice(w, u); note != "" {
+			detail += "; " + note
+		}
+	}
+	g.Metrics.SignIns.WithLabelValues("success").Inc()
+	g.Log.Info("authentication_succeeded", "username", u.Username, "client_ip", ip, "factor", out.Factor.Describe())
+	g.event(r, u.ID, store.Event{Type: store.EventSignIn, Detail: detail})
+	if out.Factor == totp.FactorRecovery {
+		g.event(r, u.ID, store.Event{Type: store.EventRecoveryUsed,
+			Detail: "signed in with a recovery code; " + mfaPlural(out.RecoveryLeft, "code", "codes") + " left; other devices signed out"})
+		g.render(w, r, http.StatusOK, templates.MFARecoveryUsed(templates.MFARecoveryUsedPage{
+			Chrome: templates.Chrome{Title: "Signed in with a recovery code", Prefix: g.prefix, SignedIn: true, Username: u.Username},
+			Left:   out.RecoveryLeft, ContinueURL: rd,
+		}))
+		return
+	}
+	http.Redirect(w, r, rd, http.StatusSeeOther)
+}
+
+// mfaPlural writes "1 code", "3 codes".
+func mfaPlural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}

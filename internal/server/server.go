@@ -23,6 +23,7 @@ import (
 	"github.com/authgate/gateway/gateway/httpsafe"
 	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/store/passwords"
+	"github.com/authgate/gateway/store/totp"
 )
 
 // App is one running gateway: store, mirror, handlers and both listeners.
@@ -103,11 +104,19 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := gateway.NewMetrics(reg)
+	// Keys for TOTP secrets and recovery codes, from every configured secret.
+	mfaCodec, err := totp.New(append([]string{cfg.Secret}, cfg.PreviousSecrets...))
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	pages := admin.New(admin.Deps{
+		TOTP:   mfaCodec,
 		Config: cfg, Store: st, Sessions: a.Sessions, Hasher: a.Hasher, Log: log, Registerer: reg,
 		ClientIP: func(r *http.Request) string { return httpsafe.ClientIP(r, cfg.TrustedPrefixes).String() },
 	})
 	gw, err := gateway.New(gateway.Deps{
+		MFA: st, TOTP: mfaCodec,
 		Config: cfg, Users: st, Sessions: a.Sessions, Hasher: a.Hasher, Metrics: metrics, Log: log,
 		Pages: pages,
 	})

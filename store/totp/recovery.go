@@ -2,6 +2,7 @@ package totp
 
 import (
 	"crypto/rand"
+	"net/url"
 	"strings"
 )
 
@@ -58,4 +59,10 @@ func RecoveryFile(account string, codes []string) string {
 		b.WriteString(c + "\n")
 	}
 	return b.String()
+}
+
+// RecoveryDownloadURL is a data: URL of RecoveryFile, for a download link
+// that needs no request to the server and no script.
+func RecoveryDownloadURL(account string, codes []string) string {
+	return "data:text/plain;charset=utf-8," + url.PathEscape(RecoveryFile(account, codes))
 }
