@@ -5,14 +5,18 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"strings"
 )
 
 // forwardAuth answers nginx auth_request, Traefik ForwardAuth and Caddy
 // forward_auth: 200 with the identity headers when the session is valid,
 // else 401 — or, with ?redirect=1 and a browser, 302 to the login page with
-// rd set to the original URL (taken from X-Forwarded-* of trusted proxies
-// only, and kept only if it passes the redirect allow-list).
+// rd set to the original path (taken from the headers of trusted proxies
+// only, and kept only if it passes the redirect checks).
+//
+// The 401 carries the same login URL in a Location header: nginx passes on
+// only the status of a refused auth_request, and its configuration picks
+// the header up (auth_request_set $login $upstream_http_location) to send
+// the browser there with a correctly escaped way back.
 func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	cur, outcome := g.Sessions.Authenticate(r)
 	switch outcome {
@@ -34,15 +38,16 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	default:
 		g.Metrics.count(outcomeUnauth)
 	}
+	target := g.prefix + "/login"
+	if outcome == store.Pending {
+		target += "/2fa"
+	}
+	login := target + "?rd=" + url.QueryEscape(g.cleanRD(g.originalURI(r)))
 	if r.URL.Query().Get("redirect") == "1" && wantsHTML(r) {
-		rd := g.cleanRD(g.originalURL(r))
-		target := g.prefix + "/login"
-		if outcome == store.Pending {
-			target += "/2fa"
-		}
-		http.Redirect(w, r, target+"?rd="+url.QueryEscape(rd), http.StatusFound)
+		http.Redirect(w, r, login, http.StatusFound)
 		return
 	}
+	w.Header().Set("Location", login)
 	writeJSONError(w, http.StatusUnauthorized, "unauthenticated", "sign in required")
 }
 
@@ -61,22 +66,27 @@ func peerTrusted(r *http.Request, trusted []netip.Prefix) bool {
 	return false
 }
 
-// originalURL rebuilds the URL the person asked the fronting proxy for.
-func (g *Gateway) originalURL(r *http.Request) string {
+// originalURI is the path and query the person asked the fronting proxy
+// for, read only from a trusted proxy: X-Forwarded-Uri (Traefik, Caddy),
+// X-Original-URI (nginx), or the path of X-Original-URL. Only the local
+// part is used, even when the proxy also names the host: the session
+// cookie is host-only, so signing in happens on the app's own host (the
+// proxy routes the prefix there) and the way back is a local path. An
+// absolute URL would be refused unless that host were allow-listed, and
+// the person would land on "/" instead.
+func (g *Gateway) originalURI(r *http.Request) string {
 	if !peerTrusted(r, g.Config.TrustedPrefixes) {
 		return ""
 	}
-	uri := r.Header.Get("X-Forwarded-Uri")
-	if uri == "" {
-		uri = r.Header.Get("X-Original-Uri")
+	for _, h := range []string{"X-Forwarded-Uri", "X-Original-Uri"} {
+		if v := r.Header.Get(h); v != "" {
+			return v
+		}
 	}
-	if full := r.Header.Get("X-Original-Url"); full != "" && uri == "" {
-		return full
+	if full := r.Header.Get("X-Original-Url"); full != "" {
+		if u, err := url.Parse(full); err == nil {
+			return u.RequestURI()
+		}
 	}
-	host := r.Header.Get("X-Forwarded-Host")
-	proto := strings.ToLower(r.Header.Get("X-Forwarded-Proto"))
-	if host == "" || (proto != "http" && proto != "https") || !strings.HasPrefix(uri, "/") {
-		return uri
-	}
-	return proto + "://" + host + uri
+	return ""
 }
