@@ -1,6 +1,108 @@
 package admin
 
-import "net/http"
+import (
+	"context"
+	"net/http"
+	"slices"
+	"time"
 
-// accountRoutes registers the Login & Security page.
-func (h *Handler) accountRoutes(mux *http.ServeMux) {}
+	"github.com/authgate/gateway/store"
+	"github.com/authgate/gateway/templates"
+)
+
+// accountRoutes registers the Login & Security page. Every route runs behind
+// withUser (fully signed-in people only); the gateway wraps them all in
+// security headers and cross-origin protection.
+func (h *Handler) accountRoutes(mux *http.ServeMux) {
+	p := h.prefix
+	mux.HandleFunc("GET "+p+"/account", h.withUser(h.showAccount))
+	mux.HandleFunc("POST "+p+"/account/sessions/{id}/revoke", h.withUser(h.submitRevokeSession))
+	mux.HandleFunc("POST "+p+"/account/sessions/{id}/rename", h.withUser(h.submitRenameSession))
+	mux.HandleFunc("POST "+p+"/account/signout-all", h.withUser(h.submitSignOutAll))
+	mux.HandleFunc("GET "+p+"/account/password", h.withUser(h.showPasswordPage))
+	mux.HandleFunc("POST "+p+"/account/password", h.withUser(h.submitPassword))
+}
+
+// accountActivityLimit is how many events the page shows.
+const accountActivityLimit = 20
+
+// accountNotices are the confirmations an action may redirect to (?m=…);
+// only these fixed texts are ever shown, nothing from the URL itself.
+var accountNotices = map[string]string{
+	"revoked":          "The device was signed out.",
+	"renamed":          "The device name was saved.",
+	"signed_out_all":   "All other devices were signed out. This device stays signed in.",
+	"password_changed": "Your password was changed and every other device was signed out.",
+}
+
+func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request, p *store.Principal) {
+	h.renderAccount(w, r, p, http.StatusOK, accountNotices[r.URL.Query().Get("m")], "")
+}
+
+// renderAccount builds the page from the store and renders it with a notice
+// or an error. A store failure answers 503.
+func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, p *store.Principal, status int, notice, errMsg string) {
+	page, err := h.accountPage(r.Context(), p)
+	if err != nil {
+		h.Log.Error("account page: load", "err", err.Error(), "user_id", p.Claims.UserID)
+		h.unavailable(w, r)
+		return
+	}
+	page.Notice, page.Error = notice, errMsg
+	h.render(w, r, status, templates.Account(page))
+}
+
+// accountPage is the view model of the page for p.
+func (h *Handler) accountPage(ctx context.Context, p *store.Principal) (templates.AccountPage, error) {
+	uid := p.Claims.UserID
+	u, err := h.Store.FindUserByID(ctx, uid)
+	if err != nil {
+		return templates.AccountPage{}, err
+	}
+	sessions, err := h.Store.FindSessions(ctx, uid)
+	if err != nil {
+		return templates.AccountPage{}, err
+	}
+	events, err := h.Store.FindEvents(ctx, uid, accountActivityLimit)
+	if err != nil {
+		return templates.AccountPage{}, err
+	}
+	page := templates.AccountPage{
+		Chrome: h.chrome(p, "Login & Security"), Email: u.Email,
+		ShowPlace: h.Places != nil, MFAEnabled: u.MFAEnabled,
+	}
+	page.Devices = h.deviceRows(sessions, p)
+	for _, e := range events {
+		page.Activity = append(page.Activity, templates.ActivityRow{
+			Time: e.Time, What: eventWords(e.Type), Device: eventDevice(e), IP: e.IP,
+			Place: h.Places.Lookup(e.IP), Detail: e.Detail, Actor: e.Actor, Alert: eventAlert(e),
+		})
+	}
+	return page, nil
+}
+
+// deviceRows are the sessions as the page and the API show them, newest
+// activity first. The device asking is in use right now, whatever its last
+// batched last-seen time says; last-seen has whole seconds, so ties go to
+// the newer sign-in.
+func (h *Handler) deviceRows(sessions []*store.Session, p *store.Principal) []templates.DeviceRow {
+	now := time.Now().UTC()
+	rows := make([]templates.DeviceRow, 0, len(sessions))
+	for _, s := range sessions {
+		d := templates.DeviceRow{
+			ID: s.ID, Label: deviceLabel(s.UserAgent), Name: s.Name, Current: s.ID == p.Claims.SessionID,
+			Created: s.Created, LastSeen: s.LastSeen, IP: s.IP, Place: h.Places.Lookup(s.IP),
+		}
+		if d.Current {
+			d.LastSeen = now
+		}
+		rows = append(rows, d)
+	}
+	slices.SortStableFunc(rows, func(a, b templates.DeviceRow) int {
+		if c := b.LastSeen.Compare(a.LastSeen); c != 0 {
+			return c
+		}
+		return b.Created.Compare(a.Created)
+	})
+	return rows
+}

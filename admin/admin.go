@@ -44,6 +44,8 @@ type Deps struct {
 	Registerer prometheus.Registerer
 	// TOTP encrypts 2FA secrets and hashes recovery codes (account_2fa*.go).
 	TOTP *totp.Codec
+	// Places finds the approximate place of an IP (OpenPlaces); nil shows none.
+	Places *Places
 }
 
 // Handler serves everything under the prefix that the gateway does not.

@@ -41,6 +41,11 @@ type Config struct {
 	// signing everyone out.
 	PreviousSecrets []string `yaml:"previous_secrets"`
 
+	// GeoIPDB is a MaxMind-format database (GeoLite2/GeoIP2 City or Country)
+	// used to show an approximate place next to each device's IP; empty
+	// leaves places out.
+	GeoIPDB string `yaml:"geoip_db"`
+
 	Redis    Redis    `yaml:"redis"`
 	Cookie   Cookie   `yaml:"cookie"`
 	Session  Session  `yaml:"session"`

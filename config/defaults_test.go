@@ -72,6 +72,7 @@ func TestSettingsEnvNames(t *testing.T) {
 		"ops.pprof":             "GATEWAY_OPS_PPROF",
 		"routes":                "GATEWAY_ROUTES",
 		"session.reauth_window": "GATEWAY_SESSION_REAUTH_WINDOW",
+		"geoip_db":              "GATEWAY_GEOIP_DB",
 	}
 	got := map[string]string{}
 	for _, s := range Settings() {
@@ -88,8 +89,8 @@ func TestSettingsEnvNames(t *testing.T) {
 			t.Errorf("%s → %q, want %q", k, got[k], env)
 		}
 	}
-	if len(got) != 42 {
-		t.Errorf("got %d settings, want 42 (one per leaf of Config)", len(got))
+	if len(got) != 43 {
+		t.Errorf("got %d settings, want 43 (one per leaf of Config)", len(got))
 	}
 }
 

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"time"
 )
@@ -43,6 +44,7 @@ func (c *Config) Validate() error {
 		c.validateTrustedProxies,
 		c.validateRedirectHosts,
 		c.validateSecrets,
+		c.validateGeoIPDB,
 		c.validateRedis,
 		c.validateCookie,
 		c.validateSession,
@@ -128,6 +130,18 @@ func (c *Config) validateSecrets() error {
 		case s == c.Secret:
 			return keyErr(key, "equals secret; remove it (previous_secrets holds only retired secrets)")
 		}
+	}
+	return nil
+}
+
+// validateGeoIPDB checks that a configured GeoIP database is a readable
+// file; whether it is a usable database is checked when it is opened.
+func (c *Config) validateGeoIPDB() error {
+	if c.GeoIPDB == "" {
+		return nil
+	}
+	if fi, err := os.Stat(c.GeoIPDB); err != nil || !fi.Mode().IsRegular() {
+		return keyErr("geoip_db", "%q is not a readable file; point it at a GeoLite2-City.mmdb (or Country) file, or leave it empty to show no places", c.GeoIPDB)
 	}
 	return nil
 }

@@ -104,6 +104,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := gateway.NewMetrics(reg)
+	places, err := admin.OpenPlaces(cfg.GeoIPDB)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	// Keys for TOTP secrets and recovery codes, from every configured secret.
 	mfaCodec, err := totp.New(append([]string{cfg.Secret}, cfg.PreviousSecrets...))
 	if err != nil {
@@ -112,7 +117,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	}
 	pages := admin.New(admin.Deps{
 		TOTP:   mfaCodec,
-		Config: cfg, Store: st, Sessions: a.Sessions, Hasher: a.Hasher, Log: log, Registerer: reg,
+		Config: cfg, Store: st, Sessions: a.Sessions, Hasher: a.Hasher, Log: log, Registerer: reg, Places: places,
 		ClientIP: func(r *http.Request) string { return httpsafe.ClientIP(r, cfg.TrustedPrefixes).String() },
 	})
 	gw, err := gateway.New(gateway.Deps{
