@@ -21,6 +21,9 @@ func (g *Gateway) serveProtected(w http.ResponseWriter, r *http.Request) {
 	cur, outcome := g.Sessions.Authenticate(r)
 	switch {
 	case outcome == store.Valid:
+		// Public paths included: a signed-in person keeps their identity
+		// there (unlike oauth2-proxy skip-auth routes), so a public page can
+		// greet them; the headers are the gateway's, never the client's.
 		g.Metrics.count(outcomeProxied)
 		g.proxy.serve(w, r, cleaned, cur)
 		return
