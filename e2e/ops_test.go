@@ -101,6 +101,7 @@ func TestOpsHealthReadinessAndMetrics(t *testing.T) {
 }
 
 func TestRedisOutageFailsClosedAndRecovers(t *testing.T) {
+	t.Parallel() // waits on background timers; let other tests run meanwhile
 	srv := redistest.StartPersistent(t)
 	g := harness.Start(t, harness.Options{Redis: srv, Configure: func(c *config.Config) { c.PublicPaths = []string{"/public/"} }})
 	g.CreateUser(t, "alice")
@@ -155,6 +156,7 @@ func TestRedisOutageFailsClosedAndRecovers(t *testing.T) {
 }
 
 func TestLoginRefusedWhenRedisIsDown(t *testing.T) {
+	t.Parallel() // waits on background timers; let other tests run meanwhile
 	srv := redistest.StartPersistent(t)
 	g := harness.Start(t, harness.Options{Redis: srv})
 	g.CreateUser(t, "alice")

@@ -205,6 +205,7 @@ func TestIdleTimeout(t *testing.T) {
 }
 
 func TestIdleTimeoutAcrossReplicas(t *testing.T) {
+	t.Parallel() // waits on background timers; let other tests run meanwhile
 	clock := &harness.Clock{}
 	configure := func(c *config.Config) {
 		c.Session.Lifetime = config.Duration{Duration: 8 * time.Hour}
