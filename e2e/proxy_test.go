@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -447,5 +448,57 @@ func TestSignedInPersonOnPublicPathGetsIdentity(t *testing.T) {
 			t.Fatal("a disabled user still gets identity headers on a public path")
 		}
 		time.Sleep(15 * time.Millisecond)
+	}
+}
+
+func TestRoutesByHostAndPathPrefix(t *testing.T) {
+	named := func(name string) *httptest.Server {
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]string{"app": name, "path": r.URL.Path, "user": r.Header.Get("X-Forwarded-User")})
+		}))
+		t.Cleanup(s.Close)
+		return s
+	}
+	api, admin, docs, fallback := named("api"), named("admin"), named("docs"), named("fallback")
+	g := harness.Start(t, harness.Options{Configure: func(c *config.Config) {
+		c.Upstream = fallback.URL
+		c.Routes = []config.Route{
+			{PathPrefix: "/api/", Upstream: api.URL},
+			{PathPrefix: "/api/admin/", Upstream: admin.URL},
+			{Host: "docs.example.com", PathPrefix: "/", Upstream: docs.URL + "/base"},
+		}
+	}})
+	g.CreateUser(t, "alice")
+	c := g.NewClient(t)
+	c.Login(t, "alice", harness.TestPassword)
+	for _, tc := range []struct{ host, path, app, upstreamPath string }{
+		{"", "/api/items", "api", "/api/items"},
+		{"", "/api", "api", "/api"},
+		{"", "/api/admin/users", "admin", "/api/admin/users"}, // longest prefix wins
+		{"", "/api/../api/admin/x", "admin", "/api/admin/x"},
+		{"", "/apiary", "fallback", "/apiary"},
+		{"", "/", "fallback", "/"},
+		{"docs.example.com", "/api/items", "docs", "/base/api/items"}, // host routes first
+		{"DOCS.example.com:8080", "/guide", "docs", "/base/guide"},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, g.URL+tc.path, nil)
+		if tc.host != "" {
+			req.Host = tc.host
+		}
+		req.Header.Set("Cookie", g.Config.Cookie.Name+"="+c.SessionCookie())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]string
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if resp.StatusCode/100 == 3 { // the router cleans literal dot segments first
+			continue
+		}
+		if err != nil || got["app"] != tc.app || got["path"] != tc.upstreamPath || got["user"] != "alice" {
+			t.Errorf("%s%s: %d %v, want app %s path %s", tc.host, tc.path, resp.StatusCode, got, tc.app, tc.upstreamPath)
+		}
 	}
 }
