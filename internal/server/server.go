@@ -99,7 +99,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		a.Close()
 		return nil, err
 	}
-	go a.Sessions.RunBackground(runCtx)
+	go func() {
+		defer close(a.done)
+		a.Sessions.RunBackground(runCtx)
+	}()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -184,7 +187,14 @@ func (a *App) Close() {
 	if a.cancel != nil {
 		a.cancel()
 	}
-	time.Sleep(10 * time.Millisecond) // let the last-seen flush start before the store closes
+	// The last-seen tracker flushes once more when stopped (giving up after
+	// 2 s); wait for it rather than close the store under it.
+	if a.Sessions != nil {
+		select {
+		case <-a.done:
+		case <-time.After(3 * time.Second):
+		}
+	}
 	a.Store.Close()
 }
 
