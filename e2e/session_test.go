@@ -289,3 +289,31 @@ func TestAbsoluteLifetime(t *testing.T) {
 	clock.Advance(21 * time.Minute) // 121 minutes after sign-in, 21 after last use
 	assertRefused(t, c, "/app")
 }
+
+func TestShutdownWritesLastSeen(t *testing.T) {
+	clock := &harness.Clock{}
+	g := harness.Start(t, harness.Options{Clock: clock})
+	u := g.CreateUser(t, "alice")
+	c := g.NewClient(t)
+	c.Login(t, "alice", harness.TestPassword)
+	clock.Advance(5 * time.Minute)
+	if code := codeOf(t, c, "/app"); code != http.StatusOK {
+		t.Fatalf("status %d", code)
+	}
+	// The last use is only in memory (written at most once a minute, in
+	// the background); a clean shutdown must not lose it.
+	g.Shutdown(5 * time.Second)
+
+	st, err := store.Open(context.Background(), g.Redis.URL(), g.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sessions, err := st.FindSessions(context.Background(), u.ID)
+	if err != nil || len(sessions) != 1 {
+		t.Fatalf("sessions: %v %d", err, len(sessions))
+	}
+	if ahead := time.Until(sessions[0].LastSeen); ahead < 4*time.Minute {
+		t.Errorf("last seen after shutdown is %v from now; the use 5 minutes ahead on the test clock was lost", ahead)
+	}
+}
