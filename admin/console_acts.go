@@ -1,0 +1,190 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/authgate/gateway/store"
+)
+
+// The staff actions. Each says what it changes; runAction does the checks
+// and the records around it.
+var (
+	actSignOutAll     = &staffAction{audit: store.AuditSignOutAll, run: (*Handler).doSignOutAll}
+	actRevokeSession  = &staffAction{audit: store.AuditSessionRevoke, run: (*Handler).doRevokeSession}
+	actResetMFA       = &staffAction{audit: store.AuditMFAReset, run: (*Handler).doResetMFA}
+	actLock           = &staffAction{audit: store.AuditLock, notSelf: true, run: (*Handler).doLock}
+	actUnlock         = &staffAction{audit: store.AuditUnlock, notSelf: true, run: (*Handler).doUnlock}
+	actClearThrottles = &staffAction{audit: store.AuditThrottleClear, run: (*Handler).doClearThrottles}
+	actResetLink      = &staffAction{audit: store.AuditResetLink, run: (*Handler).doResetLink}
+	actDisable        = &staffAction{audit: store.AuditDisable, admin: true, notSelf: true, run: (*Handler).doDisable}
+	actRoles          = &staffAction{audit: store.AuditRolesChange, admin: true, notSelf: true, run: (*Handler).doRoles}
+)
+
+// signOut ends every session of u at once, on every replica.
+func (h *Handler) signOut(ctx context.Context, in *actionInput, u *store.User) *actionError {
+	if err := h.Sessions.SignOutEverywhere(ctx, in.w, u.ID, nil, h.ClientIP(in.r), in.r.UserAgent()); err != nil {
+		h.Log.Error("staff sign-out everywhere", "err", err.Error())
+		return errUnavailable
+	}
+	return nil
+}
+
+// update changes u and makes this replica see it at once (others learn it
+// from the feed).
+func (h *Handler) update(ctx context.Context, u *store.User, upd store.UserUpdate) *actionError {
+	if err := h.Store.UpdateUser(ctx, u.ID, upd); err != nil {
+		h.Log.Error("staff update user", "err", err.Error())
+		return errUnavailable
+	}
+	h.Sessions.InvalidateUser(u.ID)
+	return nil
+}
+
+func (h *Handler) doSignOutAll(ctx context.Context, _ *staffActor, u *store.User, in *actionInput) (*actionResult, *actionError) {
+	if aerr := h.signOut(ctx, in, u); aerr != nil {
+		return nil, aerr
+	}
+	return &actionResult{eventType: store.EventSignOutAll, text: "signed you out of all devices",
+		notice: "signed_out"}, nil
+}
+
+func (h *Handler) doRevokeSession(ctx context.Context, _ *staffActor, u *store.User, in *actionInput) (*actionResult, *actionError) {
+	sess, err := h.Store.FindSession(ctx, u.ID, in.SessionID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && sess.UserID != u.ID) {
+		return nil, refuse(http.StatusNotFound, "session_not_found", "This device is not signed in any more.")
+	}
+	if err == nil {
+		err = h.Sessions.RevokeByID(ctx, u.ID, sess.ID)
+	}
+	if err != nil {
+		h.Log.Error("staff revoke session", "err", err.Error())
+		return nil, errUnavailable
+	}
+	device := deviceLabel(sess.UserAgent)
+	return &actionResult{eventType: store.EventSessionRevoked, text: "signed out your device " + device,
+		detail: "session " + sess.ID + " (" + device + ", " + sess.IP + ")", notice: "session_revoked"}, nil
+}
+
+func (h *Handler) doResetMFA(ctx context.Context, _ *staffActor, u *store.User, in *actionInput) (*actionResult, *actionError) {
+	off, none := false, []string{}
+	empty := ""
+	if aerr := h.update(ctx, u, store.UserUpdate{MFASecret: &empty, MFAEnabled: &off, RecoveryCodes: &none}); aerr != nil {
+		return nil, aerr
+	}
+	if aerr := h.signOut(ctx, in, u); aerr != nil {
+		return nil, aerr
+	}
+	return &actionResult{eventType: store.EventMFADisabled,
+		text: "turned off two-step verification and signed you out of all devices", notice: "mfa_reset"}, nil
+}
+
+func (h *Handler) doLock(ctx context.Context, _ *staffActor, u *store.User, in *actionInput) (*actionResult, *actionError) {
+	if u.Disabled {
+		// Re-locking would turn an admin's disable into a lock support may lift.
+		return nil, refuse(http.StatusConflict, "already_locked", "This account is already locked or disabled.")
+	}
+	on, kind := true, store.LockStaff
+	if aerr := h.update(ctx, u, store.UserUpdate{Disabled: &on, Lock: &kind}); aerr != nil {
+		return nil, aerr
+	}
+	if aerr := h.signOut(ctx, in, u); aerr != nil {
+		return nil, aerr
+	}
+	return &actionResult{eventType: store.EventLocked,
+		text: "locked your account and signed you out of all devices", notice: "locked"}, nil
+}
+
+func (h *Handler) doUnlock(ctx context.Context, a *staffActor, u *store.User, _ *actionInput) (*actionResult, *actionError) {
+	if !u.Disabled {
+		return nil, refuse(http.StatusConflict, "not_locked", "This account is not locked.")
+	}
+	byAdmin := u.Lock != store.LockStaff
+	if byAdmin && !a.isAdmin() {
+		return nil, refuse(http.StatusForbidden, "forbidden", "An admin disabled this account; only an admin can enable it.")
+	}
+	off, none := false, ""
+	if aerr := h.update(ctx, u, store.UserUpdate{Disabled: &off, Lock: &none}); aerr != nil {
+		return nil, aerr
+	}
+	text := "unlocked your account"
+	if byAdmin {
+		text = "enabled your account again"
+	}
+	return &actionResult{eventType: store.EventUnlocked, text: text, notice: "unlocked"}, nil
+}
+
+func (h *Handler) doClearThrottles(ctx context.Context, _ *staffActor, u *store.User, _ *actionInput) (*actionResult, *actionError) {
+	if err := h.Store.ResetUserThrottles(ctx, u); err != nil {
+		h.Log.Error("staff clear throttles", "err", err.Error())
+		return nil, errUnavailable
+	}
+	return &actionResult{eventType: store.EventStaffAction,
+		text: "cleared the limits on failed sign-in attempts for your account", notice: "throttles_cleared"}, nil
+}
+
+func (h *Handler) doResetLink(ctx context.Context, a *staffActor, u *store.User, in *actionInput) (*actionResult, *actionError) {
+	link, aerr := h.issueResetLink(ctx, in.r, a, u)
+	if aerr != nil {
+		return nil, aerr
+	}
+	return &actionResult{eventType: store.EventResetLink,
+		text:   "created a one-time link for you to set a new password (it works once, for 24 hours)",
+		detail: "expires " + link.Expires.Format(timeLayout), link: link}, nil
+}
+
+// issueResetLink makes a link and its absolute URL. The URL uses the host
+// the staff member reached the console on: that is the public address.
+func (h *Handler) issueResetLink(ctx context.Context, r *http.Request, a *staffActor, u *store.User) (*issuedLink, *actionError) {
+	tok, link, err := h.Store.CreateResetLink(ctx, u.ID, a.auditName(), store.ResetLinkTTL)
+	if err != nil {
+		h.Log.Error("create reset link", "err", err.Error())
+		return nil, errUnavailable
+	}
+	scheme := "http"
+	if r.TLS != nil || h.Config.Cookie.Secure {
+		scheme = "https"
+	}
+	return &issuedLink{URL: scheme + "://" + r.Host + h.prefix + "/reset?token=" + tok, Expires: link.Expires}, nil
+}
+
+func (h *Handler) doDisable(ctx context.Context, _ *staffActor, u *store.User, in *actionInput) (*actionResult, *actionError) {
+	if u.Disabled && u.Lock != store.LockStaff {
+		return nil, refuse(http.StatusConflict, "already_disabled", "This account is already disabled.")
+	}
+	on, kind := true, store.LockAdmin
+	if aerr := h.update(ctx, u, store.UserUpdate{Disabled: &on, Lock: &kind}); aerr != nil {
+		return nil, aerr
+	}
+	if aerr := h.signOut(ctx, in, u); aerr != nil {
+		return nil, aerr
+	}
+	return &actionResult{eventType: store.EventDisabled,
+		text: "disabled your account and signed you out of all devices", notice: "disabled"}, nil
+}
+
+func (h *Handler) doRoles(ctx context.Context, _ *staffActor, u *store.User, in *actionInput) (*actionResult, *actionError) {
+	var roles []string
+	for _, r := range in.Roles {
+		r = strings.TrimSpace(r)
+		if !store.ValidRole(r) {
+			return nil, refuse(http.StatusUnprocessableEntity, "invalid_role", "Roles are user, support and admin.")
+		}
+		if !slices.Contains(roles, r) {
+			roles = append(roles, r)
+		}
+	}
+	if len(roles) == 0 {
+		return nil, refuse(http.StatusUnprocessableEntity, "roles_required", "Choose at least one role.")
+	}
+	slices.Sort(roles)
+	if aerr := h.update(ctx, u, store.UserUpdate{Roles: roles}); aerr != nil {
+		return nil, aerr
+	}
+	list := strings.Join(roles, ", ")
+	return &actionResult{eventType: store.EventStaffAction, text: "changed your roles to " + list,
+		detail: "roles " + strings.Join(u.Roles, ", ") + " → " + list, notice: "roles_changed"}, nil
+}

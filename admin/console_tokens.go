@@ -1,0 +1,122 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/authgate/gateway/store"
+	"github.com/authgate/gateway/templates"
+)
+
+// tokenNotices are the messages after a token action (by key, as for users).
+var tokenNotices = map[string]string{"revoked": "The token was revoked; calls with it fail from now on."}
+
+// showTokens lists the API tokens (never their secrets).
+func (h *Handler) showTokens(w http.ResponseWriter, r *http.Request, a *staffActor) {
+	h.renderTokens(w, r, a, http.StatusOK, templates.ConsoleTokensPage{Notice: tokenNotices[r.URL.Query().Get("m")]})
+}
+
+func (h *Handler) renderTokens(w http.ResponseWriter, r *http.Request, a *staffActor, status int, page templates.ConsoleTokensPage) {
+	tokens, err := h.Store.FindAPITokens(r.Context())
+	if err != nil {
+		h.Log.Error("list api tokens", "err", err.Error())
+		h.unavailable(w, r)
+		return
+	}
+	page.Chrome, page.Nav = h.consoleChrome(a, "API tokens — Support console"), h.consoleNav(a, "tokens")
+	for _, t := range tokens {
+		used := "never"
+		if !t.LastUsed.IsZero() {
+			used = consoleTime(t.LastUsed)
+		}
+		page.Tokens = append(page.Tokens, templates.ConsoleTokenRow{
+			ID: t.ID, Name: t.Name, Role: t.Role, CreatedBy: t.CreatedBy, Created: consoleTime(t.Created),
+			LastUsed: used, RevokePath: h.prefix + "/admin/tokens/" + url.PathEscape(t.ID) + "/revoke",
+		})
+	}
+	h.render(w, r, status, templates.ConsoleTokens(page))
+}
+
+// validTokenName accepts 1-64 printable characters.
+func validTokenName(s string) bool {
+	if s == "" || utf8.RuneCountInString(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// submitNewToken makes an API token and shows its secret once. Making a
+// credential that outlives this session needs a recent password entry.
+func (h *Handler) submitNewToken(w http.ResponseWriter, r *http.Request, a *staffActor) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		h.errorPage(w, r, http.StatusBadRequest, "bad_request", "Bad request", "The form could not be read.")
+		return
+	}
+	if !h.requireRecentAuth(w, r, a.p, "create an API token") {
+		return
+	}
+	name, role := strings.TrimSpace(r.PostForm.Get("name")), r.PostForm.Get("role")
+	form := templates.ConsoleTokensPage{Name: name, Role: role}
+	reason, aerr := cleanReason(r.PostForm.Get("reason"))
+	switch {
+	case aerr != nil:
+		form.Error = aerr.msg
+	case !validTokenName(name):
+		form.Error = "Give the token a name of 1 to 64 characters, saying what uses it."
+	case role != store.RoleSupport && role != store.RoleAdmin:
+		form.Error = "Choose what the token is allowed to do."
+	}
+	if form.Error != "" {
+		h.renderTokens(w, r, a, http.StatusUnprocessableEntity, form)
+		return
+	}
+	t := &store.APIToken{Name: name, Role: role, CreatedBy: a.Username}
+	secret, err := h.Store.CreateAPIToken(r.Context(), t)
+	if err != nil {
+		h.Log.Error("create api token", "err", err.Error())
+		h.unavailable(w, r)
+		return
+	}
+	h.recordStaffAction(r.Context(), a, r, store.AuditEntry{
+		Action: store.AuditTokenCreate, Reason: reason, Detail: "token “" + t.Name + "” (" + t.Role + ", id " + t.ID + ")",
+	}, "", store.Event{})
+	h.renderTokens(w, r, a, http.StatusOK, templates.ConsoleTokensPage{NewSecret: secret, NewName: t.Name})
+}
+
+// submitRevokeToken revokes an API token at once.
+func (h *Handler) submitRevokeToken(w http.ResponseWriter, r *http.Request, a *staffActor) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		h.errorPage(w, r, http.StatusBadRequest, "bad_request", "Bad request", "The form could not be read.")
+		return
+	}
+	reason, aerr := cleanReason(r.PostForm.Get("reason"))
+	if aerr != nil {
+		h.renderTokens(w, r, a, aerr.status, templates.ConsoleTokensPage{Error: aerr.msg})
+		return
+	}
+	t, err := h.Store.DeleteAPIToken(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		h.renderTokens(w, r, a, http.StatusNotFound, templates.ConsoleTokensPage{Error: "That token does not exist (any more)."})
+		return
+	}
+	if err != nil {
+		h.Log.Error("revoke api token", "err", err.Error())
+		h.unavailable(w, r)
+		return
+	}
+	h.recordStaffAction(r.Context(), a, r, store.AuditEntry{
+		Action: store.AuditTokenRevoke, Reason: reason, Detail: "token “" + t.Name + "” (" + t.Role + ", id " + t.ID + ")",
+	}, "", store.Event{})
+	http.Redirect(w, r, h.prefix+"/admin/tokens?m=revoked", http.StatusSeeOther)
+}
