@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -321,4 +323,81 @@ func listeningAddr(t *testing.T, stderr *syncBuffer, done chan error) string {
 	}
 	t.Fatal(errors.New("serve never logged that it listens:\n" + stderr.String()))
 	return ""
+}
+
+// TestDemoQuickstart runs `gateway demo` the way the README's first command
+// does and signs in as the printed demo user through the demo app.
+func TestDemoQuickstart(t *testing.T) {
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0"}, strings.NewReader(""), &stdout, &stderr, nil)
+	}()
+	var base, password string
+	deadline := time.Now().Add(20 * time.Second)
+	for base == "" || password == "" {
+		for _, line := range strings.Split(stdout.String(), "\n") {
+			f := strings.Fields(line)
+			if len(f) >= 5 && f[0] == "Demo" && f[1] == "gateway" {
+				base = f[4]
+			}
+			if len(f) == 4 && f[0] == "demo" && f[2] == "password:" {
+				password = f[3]
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("demo stopped: %v\n%s", err, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("demo did not print its address and users:\n%s", stdout.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(stderr.String(), "embedded store") {
+		t.Errorf("demo does not warn that data lives in memory:\n%s", stderr.String())
+	}
+
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	req, _ := http.NewRequest(http.MethodGet, base+"/", nil)
+	req.Header.Set("Accept", "text/html")
+	resp, err := browser.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Request.URL.Path != "/.gateway/login" {
+		t.Fatalf("demo without a session ended at %s, want the login page", resp.Request.URL)
+	}
+	req, _ = http.NewRequest(http.MethodPost, base+"/.gateway/login",
+		strings.NewReader(url.Values{"username": {"demo"}, "password": {password}, "rd": {"/"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	req.Header.Set("Accept", "text/html")
+	resp, err = browser.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `<strong id="user">demo</strong>`) {
+		t.Fatalf("demo app after sign-in: %d %.400s", resp.StatusCode, body)
+	}
+	if !strings.Contains(string(body), "X-Forwarded-Email") {
+		t.Error("demo app does not show the identity headers it received")
+	}
+
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("demo: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("demo did not stop")
+	}
 }
