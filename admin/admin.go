@@ -14,6 +14,7 @@ import (
 
 	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/store"
+	"github.com/authgate/gateway/store/attempts"
 	"github.com/authgate/gateway/store/passwords"
 	"github.com/authgate/gateway/store/totp"
 )
@@ -42,6 +43,9 @@ type Deps struct {
 	ClientIP func(r *http.Request) string
 	// Registerer takes admin's Prometheus instruments; may be nil.
 	Registerer prometheus.Registerer
+	// Attempts limits password guessing on re-authentication and password
+	// change, sharing its counters with the sign-in form.
+	Attempts *attempts.Guard
 	// TOTP encrypts 2FA secrets and hashes recovery codes (account_2fa*.go).
 	TOTP *totp.Codec
 	// Places finds the approximate place of an IP (OpenPlaces); nil shows none.

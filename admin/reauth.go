@@ -1,10 +1,12 @@
 package admin
 
 import (
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/authgate/gateway/store"
+	"github.com/authgate/gateway/store/attempts"
 	"github.com/authgate/gateway/templates"
 )
 
@@ -31,13 +33,13 @@ func (h *Handler) requireRecentAuth(w http.ResponseWriter, r *http.Request, p *s
 		writeJSONError(w, http.StatusForbidden, "reauth_required", "sign in again (or enter your password) to do this")
 		return false
 	}
-	errMsg := ""
+	errMsg, errStatus := "", http.StatusUnauthorized
 	if pw := r.PostFormValue("reauth_password"); pw != "" {
-		ok, msg := h.checkReauthPassword(w, r, p, pw)
+		ok, status, msg := h.checkReauthPassword(w, r, p, pw)
 		if ok {
 			return true
 		}
-		errMsg = msg
+		errMsg, errStatus = msg, status
 	}
 	var fields []templates.ReauthField
 	for name, vals := range r.PostForm {
@@ -50,7 +52,7 @@ func (h *Handler) requireRecentAuth(w http.ResponseWriter, r *http.Request, p *s
 	}
 	status := http.StatusOK
 	if errMsg != "" {
-		status = http.StatusUnauthorized
+		status = errStatus
 	}
 	h.render(w, r, status, templates.Reauth(templates.ReauthPage{
 		Chrome: h.chrome(p, "Confirm it's you"), Action: r.URL.Path, What: what, Fields: fields, Error: errMsg,
@@ -58,28 +60,47 @@ func (h *Handler) requireRecentAuth(w http.ResponseWriter, r *http.Request, p *s
 	return false
 }
 
-// checkReauthPassword verifies the password for re-authentication and, when
-// right, re-issues the session with a fresh sign-in time (new session id).
-// It returns a message for the person when wrong.
-func (h *Handler) checkReauthPassword(w http.ResponseWriter, r *http.Request, p *store.Principal, pw string) (bool, string) {
+// checkReauthPassword verifies the password for re-authentication under the
+// same brute-force limits as the login form (the account counter is shared)
+// and, when right, re-issues the session with a fresh sign-in time (new
+// session id). When not, it returns the status and message for the person:
+// 401 for a wrong password, 429 with Retry-After while attempts are paused
+// (the right password included), 503 when the check cannot be made.
+func (h *Handler) checkReauthPassword(w http.ResponseWriter, r *http.Request, p *store.Principal, pw string) (bool, int, string) {
+	const msgTryAgain = "Something went wrong; please try again."
 	u, err := h.Store.FindUserByID(r.Context(), p.Claims.UserID)
 	if err != nil {
-		return false, "Something went wrong; please try again."
+		return false, http.StatusServiceUnavailable, msgTryAgain
 	}
-	ok, err := h.Hasher.Verify(r.Context(), u.PasswordHash, pw)
-	if err != nil || !ok {
-		_ = h.Store.AppendEvent(r.Context(), u.ID, store.Event{
-			Type: store.EventSignInFailed, Detail: "wrong password when confirming an action",
-			IP: h.ClientIP(r), Device: r.UserAgent(),
-		})
-		return false, "Wrong password."
+	res, err := h.Attempts.Password(r.Context(), attempts.User(u.ID), h.ClientIP(r), func(ctx context.Context) (bool, error) {
+		return h.Hasher.Verify(ctx, u.PasswordHash, pw)
+	})
+	switch {
+	case err != nil:
+		h.Log.Error("reauth: check password", "err", err.Error())
+		return false, http.StatusServiceUnavailable, msgTryAgain
+	case res.Throttled():
+		w.Header().Set("Retry-After", attempts.RetryAfter(res.Wait))
+		return false, http.StatusTooManyRequests, attempts.Message(res.Wait)
+	case !res.OK:
+		ev := store.Event{Type: store.EventSignInFailed, Detail: "wrong password when confirming an action", IP: h.ClientIP(r), Device: r.UserAgent()}
+		_ = h.Store.AppendEvent(r.Context(), u.ID, ev)
+		if res.DelayStarted {
+			ev.Type, ev.Detail = store.EventThrottled, "password attempts paused after too many wrong passwords ("+attempts.In(res.Delay)+")"
+			_ = h.Store.AppendEvent(r.Context(), u.ID, ev)
+		}
+		if res.Delay > 0 {
+			w.Header().Set("Retry-After", attempts.RetryAfter(res.Delay))
+			return false, http.StatusTooManyRequests, "Wrong password. " + attempts.Message(res.Delay)
+		}
+		return false, http.StatusUnauthorized, "Wrong password."
 	}
 	c, err := h.Sessions.Reissue(r.Context(), w, p, time.Now(), p.Claims.MFA, h.ClientIP(r), r.UserAgent())
 	if err != nil {
-		return false, "Something went wrong; please try again."
+		return false, http.StatusServiceUnavailable, msgTryAgain
 	}
 	p.Claims = *c
-	return true, ""
+	return true, 0, ""
 }
 
 // chrome is the page frame for a signed-in person.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/store"
+	"github.com/authgate/gateway/store/attempts"
 	"github.com/authgate/gateway/store/passwords"
 	"github.com/authgate/gateway/store/totp"
 	"github.com/authgate/gateway/templates"
@@ -32,6 +33,9 @@ type Deps struct {
 	// MFA and TOTP serve the second sign-in step (login_2fa*.go).
 	MFA  MFAStore
 	TOTP *totp.Codec
+	// Attempts limits password guessing on the sign-in form (per account
+	// and per client, counters in Redis).
+	Attempts *attempts.Guard
 	// Pages is mounted under the prefix for everything the gateway itself
 	// does not serve (the account page, the console, the API); may be nil.
 	Pages http.Handler
@@ -43,6 +47,7 @@ type Gateway struct {
 	prefix  string
 	proxy   *proxy
 	handler http.Handler
+	limits  *rateLimiter // ratelimit.go: token buckets on proxied traffic
 }
 
 // New builds the gateway and its route table.
@@ -53,6 +58,7 @@ func New(d Deps) (*Gateway, error) {
 		return nil, err
 	}
 	g.proxy = p
+	g.limits = newRateLimiter(d.Config, p.pick)
 	g.handler = g.routes()
 	return g, nil
 }

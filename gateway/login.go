@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"github.com/a-h/templ"
 	"net/http"
 	"net/url"
@@ -78,17 +77,24 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	u, ok, err := g.checkPassword(r.Context(), username, password)
+	u, res, err := g.checkPasswordThrottled(r.Context(), username, password, ip) // throttle.go
 	if err != nil {
 		g.Log.Error("sign-in check failed", "err", err.Error(), "client_ip", ip)
 		g.unavailable(w, r)
 		return
 	}
-	if !ok {
+	if res.Throttled() {
+		g.refuseThrottledLogin(w, r, u, username, rd, res)
+		return
+	}
+	if !res.OK {
 		g.Metrics.SignIns.WithLabelValues("failed").Inc()
 		g.Log.Info("authentication_failed", "username", username, "client_ip", ip, "known_user", u != nil)
 		if u != nil {
 			g.event(r, u.ID, store.Event{Type: store.EventSignInFailed, Detail: "wrong password"})
+		}
+		if g.afterFailedLogin(w, r, u, rd, res) {
+			return
 		}
 		g.render(w, r, http.StatusUnauthorized, g.loginPage(r, typed, rd, msgBadCredentials, ""))
 		return
@@ -134,24 +140,6 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	g.event(r, u.ID, store.Event{Type: store.EventSignIn, Detail: detail})
 	http.Redirect(w, r, rd, http.StatusSeeOther)
-}
-
-// checkPassword verifies a password, taking about the same time whether or
-// not the user exists. u is nil for an unknown user.
-func (g *Gateway) checkPassword(ctx context.Context, username, password string) (*store.User, bool, error) {
-	u, err := g.Users.FindUserByName(ctx, username)
-	if errors.Is(err, store.ErrNotFound) {
-		g.Hasher.VerifyDummy(ctx, password)
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	ok, err := g.Hasher.Verify(ctx, u.PasswordHash, password)
-	if err != nil {
-		return u, false, err
-	}
-	return u, ok, nil
 }
 
 // endPreviousSession revokes the session a browser already had before a new

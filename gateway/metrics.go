@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/authgate/gateway/store/attempts"
 )
 
 // Metrics are the gateway's Prometheus instruments, registered on a registry
@@ -15,6 +17,18 @@ type Metrics struct {
 	// outcomes are the Requests children, looked up once: WithLabelValues
 	// hashes and locks on every call, too much for the hot path.
 	outcomes map[string]prometheus.Counter
+	// throttled are the Throttled children, by kind, looked up once too.
+	throttled map[string]prometheus.Counter
+}
+
+// CountThrottled adds one attempt or request refused by a limit of the
+// given kind (see gateway_throttled_total).
+func (m *Metrics) CountThrottled(kind string) {
+	if c, ok := m.throttled[kind]; ok {
+		c.Inc()
+		return
+	}
+	m.Throttled.WithLabelValues(kind).Inc()
 }
 
 // count adds one request with the given outcome.
@@ -51,6 +65,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.outcomes = map[string]prometheus.Counter{}
 	for _, o := range []string{outcomeProxied, outcomePublic, outcomeUnauth, outcomeRevoked, outcomeUnavailable, outcomeLimited} {
 		m.outcomes[o] = m.Requests.WithLabelValues(o)
+	}
+	m.throttled = map[string]prometheus.Counter{}
+	for _, k := range []string{string(attempts.KindPasswordAccount), string(attempts.KindPasswordIP), string(attempts.KindMFA), kindRequestSession, kindRequestIP} {
+		m.throttled[k] = m.Throttled.WithLabelValues(k)
 	}
 	return m
 }

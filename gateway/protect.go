@@ -24,12 +24,18 @@ func (g *Gateway) serveProtected(w http.ResponseWriter, r *http.Request) {
 		// Public paths included: a signed-in person keeps their identity
 		// there (unlike oauth2-proxy skip-auth routes), so a public page can
 		// greet them; the headers are the gateway's, never the client's.
+		if g.rateLimited(w, r, cleaned, cur, start) { // ratelimit_http.go
+			return
+		}
 		g.Metrics.count(outcomeProxied)
 		g.proxy.serve(w, r, cleaned, cur)
 		return
 	case public:
 		// Anonymous, even when a cookie could not be checked: a public path
 		// needs no session, and no identity header is set.
+		if g.rateLimited(w, r, cleaned, nil, start) {
+			return
+		}
 		g.Metrics.count(outcomePublic)
 		if outcome == store.Ended {
 			g.Sessions.Clear(w)

@@ -15,6 +15,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/store"
 )
 
@@ -71,6 +72,10 @@ type Result struct {
 	Wait time.Duration
 	// Kind is the limit that refused the attempt.
 	Kind Kind
+	// Delay > 0 after a failure means the next attempt must wait that long
+	// (the longer of the account's and the client's delays): worth telling
+	// the person now, rather than letting their next try bounce.
+	Delay time.Duration
 	// DelayStarted is true when this failure used up the account's free
 	// attempts, so the first delay begins: worth an activity event.
 	DelayStarted bool
@@ -139,7 +144,7 @@ func (g *Guard) Password(ctx context.Context, acct Account, ip string, verify Ve
 		return Result{}, err
 	}
 	if !ok {
-		return Result{DelayStarted: ra.Delay > 0 && ra.Fails == int64(pAcct.Free)+1}, nil
+		return Result{Delay: max(r.Delay, ra.Delay), DelayStarted: ra.Delay > 0 && ra.Fails == int64(pAcct.Free)+1}, nil
 	}
 	g.refund(ctx, ipKey, pIP)
 	// If this reset fails the password was still right; a counter left
@@ -167,7 +172,7 @@ func (g *Guard) Code(ctx context.Context, uid string, verify Verify) (Result, er
 		return Result{}, err
 	}
 	if !ok {
-		return Result{DelayStarted: r.Delay > 0 && r.Fails == int64(p.Free)+1}, nil
+		return Result{Delay: r.Delay, DelayStarted: r.Delay > 0 && r.Fails == int64(p.Free)+1}, nil
 	}
 	g.bookkeep(ctx, func(c context.Context) error { return g.counters.ThrottleReset(c, key) })
 	return Result{OK: true}, nil
@@ -185,4 +190,13 @@ func (g *Guard) bookkeep(ctx context.Context, fn func(context.Context) error) {
 	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
 	_ = fn(c)
+}
+
+// PoliciesFrom turns the throttle section of the configuration into
+// policies.
+func PoliciesFrom(t config.Throttle) Policies {
+	conv := func(p config.ThrottlePolicy) store.ThrottlePolicy {
+		return store.ThrottlePolicy{Free: p.Free, Base: p.Base.Duration, Max: p.Max.Duration, Forget: p.Forget.Duration}
+	}
+	return Policies{PasswordAccount: conv(t.PasswordAccount), PasswordIP: conv(t.PasswordIP), MFA: conv(t.MFA)}
 }

@@ -55,7 +55,7 @@ func TestRightPasswordRefusedDuringDelayAcceptedAfter(t *testing.T) {
 	f := newFixture(t)
 	acct := User("u1")
 	for i := range 3 { // 2 free, the 3rd starts the first delay
-		if r, _ := f.try(t, acct, "192.0.2.1", false); r.OK || r.Throttled() || r.DelayStarted != (i == 2) {
+		if r, _ := f.try(t, acct, "192.0.2.1", false); r.OK || r.Throttled() || r.DelayStarted != (i == 2) || (i == 2) != (r.Delay == 150*time.Millisecond) {
 			t.Fatalf("wrong password %d: %+v", i+1, r)
 		}
 	}

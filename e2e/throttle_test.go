@@ -1,0 +1,241 @@
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/authgate/gateway/config"
+	"github.com/authgate/gateway/internal/harness"
+	"github.com/authgate/gateway/internal/redistest"
+	"github.com/authgate/gateway/store"
+)
+
+// thrPolicy is a brute-force policy fast enough for tests: free failures,
+// then a 1 s delay (doubling, capped at 2 s).
+func thrPolicy(free int) config.ThrottlePolicy {
+	return config.ThrottlePolicy{Free: free, Base: config.Duration{Duration: time.Second},
+		Max: config.Duration{Duration: 2 * time.Second}, Forget: config.Duration{Duration: time.Minute}}
+}
+
+// thrAnswer is what a person sees after a sign-in attempt.
+type thrAnswer struct {
+	Status     int
+	RetryAfter string
+	Message    string // the error line of the page (#message or #error)
+	Location   string
+}
+
+// thrSignIn posts the login form, as a browser would, and reads the answer.
+func thrSignIn(t *testing.T, c *harness.Client, username, password string, header ...string) thrAnswer {
+	t.Helper()
+	resp := c.PostForm(t, "/.gateway/login", url.Values{"username": {username}, "password": {password}, "rd": {"/app"}}, header...)
+	defer resp.Body.Close()
+	a := thrAnswer{Status: resp.StatusCode, RetryAfter: resp.Header.Get("Retry-After"), Location: resp.Header.Get("Location")}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		doc, err := goquery.NewDocumentFromReader(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Message = strings.TrimSpace(doc.Find("#message, #error").First().Text())
+	}
+	return a
+}
+
+var thrTryAgain = regexp.MustCompile(`^Too many attempts\. Try again in \d+ seconds?\.$`)
+
+// thrWantThrottled fails unless a is the throttled answer: 429, whole
+// seconds in Retry-After, and words saying when to try again.
+func thrWantThrottled(t *testing.T, a thrAnswer, what string) {
+	t.Helper()
+	if s, err := strconv.Atoi(a.RetryAfter); a.Status != http.StatusTooManyRequests || err != nil || s < 1 || !thrTryAgain.MatchString(a.Message) {
+		t.Fatalf("%s: %+v, want 429 with Retry-After and \"Too many attempts. Try again in N seconds.\"", what, a)
+	}
+}
+
+// thrMetric reads one sample from the ops listener's /metrics.
+func thrMetric(t *testing.T, g *harness.Gateway, sample string) float64 {
+	t.Helper()
+	resp, err := http.Get(g.OpsURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(sample) + ` ([0-9.e+-]+)$`).FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("metric %s not exposed", sample)
+	}
+	v, _ := strconv.ParseFloat(string(m[1]), 64)
+	return v
+}
+
+func TestThrottleAccountCounterSharedByReplicas(t *testing.T) {
+	srv, secret := redistest.Start(t), rand.Text()+rand.Text()
+	conf := func(c *config.Config) { c.Throttle.PasswordAccount = thrPolicy(3) }
+	a := harness.Start(t, harness.Options{Redis: srv, Secret: secret, Configure: conf})
+	b := harness.Start(t, harness.Options{Redis: srv, Secret: secret, Configure: conf})
+	a.CreateUser(t, "alice")
+
+	// Wrong passwords alternate between the replicas, from different
+	// browsers: 3 are free, the 4th (on B) starts a delay...
+	for i, g := range []*harness.Gateway{a, b, a} {
+		if got := thrSignIn(t, g.NewClient(t), "alice", "wrong guess "+strconv.Itoa(i)); got.Status != http.StatusUnauthorized {
+			t.Fatalf("free wrong password %d: %+v, want 401", i+1, got)
+		}
+	}
+	got := thrSignIn(t, b.NewClient(t), "Alice", "wrong guess 4")
+	if got.Status != http.StatusTooManyRequests || !strings.HasPrefix(got.Message, "Wrong username or password. Too many attempts. Try again in 1 second") {
+		t.Fatalf("4th wrong password (on B, other spelling): %+v, want 429 saying the password was wrong and to wait", got)
+	}
+	// ...which replica A enforces, even for the right password.
+	thrWantThrottled(t, thrSignIn(t, a.NewClient(t), "alice", harness.TestPassword), "right password on A during the delay B started")
+	if n := thrMetric(t, a, `gateway_throttled_total{kind="password_account"}`); n != 1 {
+		t.Errorf("A counted %v refused attempts, want 1", n)
+	}
+}
+
+func TestThrottleRightPasswordRefusedDuringDelayThenAccepted(t *testing.T) {
+	g := harness.Start(t, harness.Options{Configure: func(c *config.Config) { c.Throttle.PasswordAccount = thrPolicy(2) }})
+	u := g.CreateUser(t, "bob")
+	for i := range 3 {
+		thrSignIn(t, g.NewClient(t), "bob", "not it "+strconv.Itoa(i))
+	}
+	wrong := thrSignIn(t, g.NewClient(t), "bob", "still not it")
+	right := thrSignIn(t, g.NewClient(t), "bob", harness.TestPassword)
+	thrWantThrottled(t, right, "right password during the delay")
+	if right != wrong {
+		t.Fatalf("during a delay the right password got %+v and a wrong one %+v; they must be the same", right, wrong)
+	}
+	// The page has no form to resubmit at once, but a way back.
+	resp := g.NewClient(t).PostForm(t, "/.gateway/login", url.Values{"username": {"bob"}, "password": {harness.TestPassword}})
+	doc, _ := goquery.NewDocumentFromReader(resp.Body)
+	if doc.Find("form[action$='/login']").Length() != 0 || doc.Find("a#back").AttrOr("href", "") != "/.gateway/login?rd=%2F" {
+		t.Errorf("throttled page: form %d, back link %q", doc.Find("form[action$='/login']").Length(), doc.Find("a#back").AttrOr("href", ""))
+	}
+
+	// After the delay the right password is accepted and the count reset.
+	c := g.NewClient(t)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := thrSignIn(t, c, "bob", harness.TestPassword)
+		if got.Status == http.StatusSeeOther && got.Location == "/app" {
+			break
+		}
+		if got.Status != http.StatusTooManyRequests || time.Now().After(deadline) {
+			t.Fatalf("right password after the delay: %+v", got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st, err := g.Store.FindThrottle(context.Background(), store.PasswordUserThrottleKey(u.ID)); err != nil || st.Fails != 0 {
+		t.Errorf("account counter after a successful sign-in: %+v, %v; want reset", st, err)
+	}
+	var sawThrottledEvent bool
+	evs, _ := g.Store.FindEvents(context.Background(), u.ID, 50)
+	for _, e := range evs {
+		sawThrottledEvent = sawThrottledEvent || e.Type == store.EventThrottled
+	}
+	if !sawThrottledEvent {
+		t.Error("the person's activity does not show that sign-in was paused")
+	}
+}
+
+func TestThrottleUnknownUserGetsTheSameAnswers(t *testing.T) {
+	g := harness.Start(t, harness.Options{Configure: func(c *config.Config) { c.Throttle.PasswordAccount = thrPolicy(2) }})
+	g.CreateUser(t, "carol")
+	// The same sequence against a real account and a made-up one, each
+	// from its own browsers; the unknown name is typed in several
+	// spellings, which all count as one.
+	spell := []string{"nobody", "Nobody", " NOBODY", "nobody", "noBody"}
+	for i := range spell {
+		known := thrSignIn(t, g.NewClient(t), "carol", "wrong "+strconv.Itoa(i))
+		unknown := thrSignIn(t, g.NewClient(t), spell[i], "wrong "+strconv.Itoa(i))
+		if known != unknown {
+			t.Fatalf("attempt %d: known user %+v, unknown user %+v; the answers must not differ", i+1, known, unknown)
+		}
+		if i == len(spell)-1 {
+			thrWantThrottled(t, unknown, "5th attempt on an unknown name")
+		}
+	}
+}
+
+func TestThrottleClientCounterNotEvadedByForwardedFor(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		trusted []string
+		limited bool
+	}{
+		// The client is the TCP peer: X-Forwarded-For is its own invention.
+		{"untrusted peer", nil, true},
+		// Control: behind a trusted proxy each X-Forwarded-For is a real,
+		// different client, so none of them is limited.
+		{"trusted proxy", []string{"127.0.0.1/32"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := harness.Start(t, harness.Options{Configure: func(c *config.Config) {
+				c.TrustedProxies = tc.trusted
+				c.Throttle.PasswordIP = thrPolicy(3)
+			}})
+			var last thrAnswer
+			for i := range 6 {
+				// A different account and a different claimed address
+				// each time, so only the client counter can stop it.
+				last = thrSignIn(t, g.NewClient(t), "user"+strconv.Itoa(i), "guess",
+					"X-Forwarded-For", "198.51.100."+strconv.Itoa(i+1))
+			}
+			if !tc.limited {
+				if last.Status != http.StatusUnauthorized {
+					t.Fatalf("6th guess from a 6th real client: %+v, want a plain 401", last)
+				}
+				return
+			}
+			thrWantThrottled(t, last, "6th guess with a rotated X-Forwarded-For")
+			if n := thrMetric(t, g, `gateway_throttled_total{kind="password_ip"}`); n < 1 {
+				t.Errorf("password_ip throttles counted: %v", n)
+			}
+		})
+	}
+}
+
+func TestThrottleReauthSharesTheAccountCounter(t *testing.T) {
+	g := harness.Start(t, harness.Options{Configure: func(c *config.Config) { c.Throttle.PasswordAccount = thrPolicy(2) }})
+	u := g.CreateUser(t, "dana")
+	// A session whose password entry is older than the re-authentication
+	// window, so a sensitive action asks for the password again.
+	rec := httptest.NewRecorder()
+	hourAgo := time.Now().Add(-time.Hour)
+	if _, err := g.Sessions.Issue(context.Background(), rec, store.IssueOptions{UserID: u.ID, Created: hourAgo, AuthAt: hourAgo, IP: "127.0.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	stale := g.NewClient(t)
+	stale.SetSessionCookie(rec.Result().Cookies()[0].Value)
+	reauth := func(pw string) (int, string, string) {
+		resp := stale.PostForm(t, "/.gateway/account/signout-all", url.Values{"keep_current": {"1"}, "reauth_password": {pw}})
+		defer resp.Body.Close()
+		doc, _ := goquery.NewDocumentFromReader(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Retry-After"), strings.TrimSpace(doc.Find("#error, .error").First().Text())
+	}
+	// Two wrong passwords at sign-in, one when confirming: the third
+	// failure on the account starts the delay...
+	thrSignIn(t, g.NewClient(t), "dana", "wrong one")
+	thrSignIn(t, g.NewClient(t), "dana", "wrong two")
+	if status, retry, msg := reauth("wrong three"); status != http.StatusTooManyRequests || retry == "" || !strings.Contains(msg, "Try again in 1 second") {
+		t.Fatalf("3rd wrong password, when confirming: %d Retry-After %q %q", status, retry, msg)
+	}
+	// ...which holds on the confirmation form for the right password too,
+	// and on the sign-in form.
+	if status, retry, msg := reauth(harness.TestPassword); status != http.StatusTooManyRequests || retry == "" || !strings.Contains(msg, "Try again in") {
+		t.Fatalf("right password when confirming, during the delay: %d Retry-After %q %q", status, retry, msg)
+	}
+	thrWantThrottled(t, thrSignIn(t, g.NewClient(t), "dana", harness.TestPassword), "sign-in after failures when confirming")
+}
