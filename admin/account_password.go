@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authgate/gateway/store"
+	"github.com/authgate/gateway/store/attempts"
 	"github.com/authgate/gateway/store/passwords"
 	"github.com/authgate/gateway/templates"
 )
@@ -31,39 +32,26 @@ type passwordRefusal struct {
 
 func (e *passwordRefusal) Error() string { return e.Message }
 
-// passwordAttemptPolicy slows down guessing the current password through a
-// stolen session: five free tries, then 1s, 2s, 4s … up to 15 minutes,
-// forgotten a day after the last failure.
-var passwordAttemptPolicy = store.ThrottlePolicy{
-	Free: 5, Base: time.Second, Max: 15 * time.Minute, Forget: 24 * time.Hour,
-}
-
 // checkPasswordAttempt verifies pw as u's current password under the
-// per-account brute-force limit (key "pw:user:<uid>", shared by every
-// replica). wait > 0 means the attempt was refused without checking and how
-// long to wait. A wrong password counts a failure and shows in the person's
-// activity; a right one clears the counter.
-//
-// Brute-force limits are being centralised (issue 6); this is the one place
-// the account page checks a password, so it is the one place to swap.
+// shared brute-force limits (store/attempts): the account counter it shares
+// with sign-in and re-authentication, and the client-address counter.
+// wait > 0 means the attempt was refused without checking, and how long to
+// wait. A wrong password shows in the person's activity; a right one clears
+// the account counter.
 func (h *Handler) checkPasswordAttempt(ctx context.Context, r *http.Request, u *store.User, pw string) (ok bool, wait time.Duration, err error) {
-	key := "pw:user:" + u.ID
-	if wait, err := h.Store.ThrottleWait(ctx, key); err != nil || wait > 0 {
-		return false, wait, err
-	}
-	if len(pw) > 4*passwords.MaxLen {
-		ok = false // longer than any acceptable password: no need to hash it
-	} else if ok, err = h.Hasher.Verify(ctx, u.PasswordHash, pw); err != nil {
-		return false, 0, err
-	}
-	if ok {
-		if err := h.Store.ThrottleReset(ctx, key); err != nil {
-			h.Log.Warn("account: reset password counter", "err", err.Error(), "user_id", u.ID)
+	res, err := h.Attempts.Password(ctx, attempts.User(u.ID), h.ClientIP(r), func(ctx context.Context) (bool, error) {
+		if len(pw) > 4*passwords.MaxLen {
+			return false, nil // longer than any acceptable password: no need to hash it
 		}
-		return true, 0, nil
-	}
-	if _, err := h.Store.ThrottleFail(ctx, key, passwordAttemptPolicy); err != nil {
+		return h.Hasher.Verify(ctx, u.PasswordHash, pw)
+	})
+	switch {
+	case err != nil:
 		return false, 0, err
+	case res.Throttled():
+		return false, res.Wait, nil
+	case res.OK:
+		return true, 0, nil
 	}
 	h.accountEvent(ctx, r, u.ID, store.Event{
 		Type: store.EventSignInFailed, Detail: "wrong current password when changing the password",
