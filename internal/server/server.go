@@ -22,6 +22,7 @@ import (
 	"github.com/authgate/gateway/gateway"
 	"github.com/authgate/gateway/gateway/httpsafe"
 	"github.com/authgate/gateway/store"
+	"github.com/authgate/gateway/store/attempts"
 	"github.com/authgate/gateway/store/passwords"
 	"github.com/authgate/gateway/store/totp"
 )
@@ -107,6 +108,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := gateway.NewMetrics(reg)
+	// Brute-force limits shared by sign-in and the account pages and API.
+	guard := attempts.New(st, attempts.PoliciesFrom(cfg.Throttle), func(k attempts.Kind) { metrics.CountThrottled(string(k)) })
 	places, err := admin.OpenPlaces(cfg.GeoIPDB)
 	if err != nil {
 		a.Close()
@@ -122,17 +125,19 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		TOTP:   mfaCodec,
 		Config: cfg, Store: st, Sessions: a.Sessions, Hasher: a.Hasher, Log: log, Registerer: reg, Places: places,
 		ClientIP: func(r *http.Request) string { return httpsafe.ClientIP(r, cfg.TrustedPrefixes).String() },
+		Attempts: guard,
 	})
 	gw, err := gateway.New(gateway.Deps{
 		MFA: st, TOTP: mfaCodec,
 		Config: cfg, Users: st, Sessions: a.Sessions, Hasher: a.Hasher, Metrics: metrics, Log: log,
-		Pages: pages,
+		Pages: pages, Attempts: guard,
 	})
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
 	a.Handler = gw
+	go gw.RunRateLimits(runCtx)
 	a.Ops = gateway.OpsHandler(gateway.OpsDeps{
 		Ping: st.Ping, Ready: a.Mirror.Ready, Gatherer: reg, Pprof: cfg.Ops.Pprof,
 	})
