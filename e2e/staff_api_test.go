@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -431,6 +432,16 @@ func TestSupportCannotActOnAdminsOrLockThemselves(t *testing.T) {
 	if code, _ := staffCall(t, alice, "POST", "/.gateway/api/v1/users/carol/unlock", reason("came back")); code != http.StatusNoContent {
 		t.Fatalf("admin enabling: %d", code)
 	}
+	// An operator's disable (the CLI) on top of a staff lock is the
+	// operator's too: support cannot lift it.
+	dave := g.CreateUser(t, "dave")
+	if code, _ := staffCall(t, bob, "POST", "/.gateway/api/v1/users/dave/lock", reason("suspicious")); code != http.StatusNoContent {
+		t.Fatalf("lock dave: %d", code)
+	}
+	disableUser(t, g, dave.ID)
+	if code, _ := staffCall(t, bob, "POST", "/.gateway/api/v1/users/dave/unlock", reason("sure")); code != http.StatusForbidden {
+		t.Fatalf("support lifting an operator's disable: %d, want 403", code)
+	}
 	// Support cannot read the audit log.
 	if code, _ := staffCall(t, bob, "GET", "/.gateway/api/v1/audit", nil); code != http.StatusForbidden {
 		t.Fatalf("support reading the audit log: %d", code)
@@ -571,5 +582,39 @@ func TestAPITokensAreScopedToStaffCalls(t *testing.T) {
 	bob, _ := staffSignIn(t, g, "bob", "support")
 	if resp := bob.PostForm(t, "/.gateway/admin/tokens", url.Values{"name": {"mine"}, "role": {"admin"}, "reason": {"x"}}); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("support making a token: %d", resp.StatusCode)
+	}
+}
+
+func TestTokensNeedARecentSignIn(t *testing.T) {
+	g := staffGateway(t, "off")
+	u := g.CreateUser(t, "alice", "admin")
+	// A session whose password entry is older than the re-authentication
+	// window, as after a long working day.
+	rec := httptest.NewRecorder()
+	if _, err := g.Sessions.Issue(context.Background(), rec, store.IssueOptions{
+		UserID: u.ID, AuthAt: time.Now().Add(-g.Config.Session.ReauthWindow.Duration - time.Minute), IP: "127.0.0.1",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	alice := g.NewClient(t)
+	alice.SetSessionCookie(rec.Result().Cookies()[0].Value)
+	if code, _ := staffCall(t, alice, "GET", "/.gateway/api/v1/users?q=a", nil); code != http.StatusOK {
+		t.Fatalf("the old session should still be a staff session: %d", code)
+	}
+	resp := alice.PostForm(t, "/.gateway/admin/tokens", url.Values{"name": {"late"}, "role": {"admin"}, "reason": {"x"}})
+	doc, _ := goquery.NewDocumentFromReader(resp.Body)
+	if resp.StatusCode != http.StatusOK || doc.Find("#reauth_password").Length() != 1 || doc.Find("#token-secret").Length() != 0 {
+		t.Fatalf("token from an old sign-in: %d, want the password prompt", resp.StatusCode)
+	}
+	if toks, _ := g.Store.FindAPITokens(context.Background()); len(toks) != 0 {
+		t.Fatal("a token was made without a recent sign-in")
+	}
+	// The prompt re-posts the form with the password; then it is made.
+	resp = alice.PostForm(t, "/.gateway/admin/tokens", url.Values{
+		"name": {"late"}, "role": {"admin"}, "reason": {"x"}, "reauth_password": {harness.TestPassword},
+	})
+	doc, _ = goquery.NewDocumentFromReader(resp.Body)
+	if resp.StatusCode != http.StatusOK || doc.Find("#token-secret").Length() != 1 {
+		t.Fatalf("token after confirming: %d", resp.StatusCode)
 	}
 }

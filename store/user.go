@@ -267,6 +267,10 @@ func (s *Store) UpdateUser(ctx context.Context, uid string, upd UserUpdate) erro
 	}
 	if upd.Lock != nil {
 		f["lock"] = *upd.Lock
+	} else if upd.Disabled != nil {
+		// A change of Disabled that names no kind (the CLI) is an operator's
+		// decision: drop any staff-lock mark, so support cannot lift it.
+		f["lock"] = ""
 	}
 	if len(f) == 0 {
 		return nil
