@@ -23,7 +23,7 @@ import (
 // users manages accounts directly in the store the gateway uses.
 func (e *env) users(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: gateway users add|passwd|list|disable|enable ...")
+		return errors.New("usage: gateway users add|passwd|list|disable|enable|unthrottle ...")
 	}
 	cfg, err := config.LoadStoreOnly(e.configPath, e.environ)
 	if err != nil {
@@ -48,6 +48,8 @@ func (e *env) users(ctx context.Context, args []string) error {
 		return e.usersList(ctx, st)
 	case "disable", "enable":
 		return e.usersSetDisabled(ctx, st, rest, sub == "disable")
+	case "unthrottle":
+		return e.usersUnthrottle(ctx, st, rest) // users_unthrottle.go
 	}
 	return fmt.Errorf("unknown users command %q", sub)
 }
