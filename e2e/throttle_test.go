@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/chromedp/chromedp"
 
 	"github.com/authgate/gateway/config"
+	"github.com/authgate/gateway/internal/browsertest"
 	"github.com/authgate/gateway/internal/harness"
 	"github.com/authgate/gateway/internal/redistest"
 	"github.com/authgate/gateway/store"
@@ -238,4 +240,78 @@ func TestThrottleReauthSharesTheAccountCounter(t *testing.T) {
 		t.Fatalf("right password when confirming, during the delay: %d Retry-After %q %q", status, retry, msg)
 	}
 	thrWantThrottled(t, thrSignIn(t, g.NewClient(t), "dana", harness.TestPassword), "sign-in after failures when confirming")
+}
+
+// TestThrottleBrowserSeesWhenToTryAgain signs in with Chromium after a
+// stranger's guesses: the page says when to try again (styled under the
+// strict CSP), leads back to the form, and the password works after the
+// wait.
+func TestThrottleBrowserSeesWhenToTryAgain(t *testing.T) {
+	g := harness.Start(t, harness.Options{Configure: func(c *config.Config) { c.Throttle.PasswordAccount = thrPolicy(2) }})
+	g.CreateUser(t, "jade")
+	for i := range 3 {
+		thrSignIn(t, g.NewClient(t), "jade", "stranger "+strconv.Itoa(i))
+	}
+	ctx := browsertest.New(t)
+	submit := func(want int) {
+		t.Helper()
+		if err := chromedp.Do(ctx,
+			chromedp.Navigate(g.URL+"/.gateway/login?rd=/welcome"),
+			chromedp.SendKeys(chromedp.ID("username"), "jade"),
+			chromedp.SendKeys(chromedp.ID("password"), harness.TestPassword),
+		); err != nil {
+			t.Fatalf("fill the login form: %v", err)
+		}
+		resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.ID("submit")))
+		if err != nil {
+			t.Fatalf("submit: %v", err)
+		}
+		if int(resp.Status) != want {
+			body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+			t.Fatalf("sign-in: status %d, want %d; page: %.300s", resp.Status, want, body)
+		}
+	}
+	submit(http.StatusTooManyRequests)
+	msg, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("message")))
+	if err != nil || !thrTryAgain.MatchString(strings.TrimSpace(msg)) {
+		t.Fatalf("throttled page message %q (%v)", msg, err)
+	}
+	// The stylesheet applies: the message is shown as an error.
+	bg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.getElementById("message")).backgroundColor`))
+	if err != nil || bg != "rgb(253, 236, 234)" {
+		t.Errorf("message background %q (%v): stylesheet not applied", bg, err)
+	}
+	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.ID("back")))
+	if err != nil || resp.Status != http.StatusOK || !strings.HasSuffix(resp.URL, "/.gateway/login?rd=%2Fwelcome") {
+		t.Fatalf("back to sign in: %v %+v", err, resp)
+	}
+	// After the wait (1 s here) the same person gets in.
+	key := store.PasswordUserThrottleKey(thrUserID(t, g, "jade"))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st, err := g.Store.FindThrottle(context.Background(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !st.Active(time.Now()) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still paused after 5 s: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	submit(http.StatusOK) // 303 to /welcome, which the echo app answers
+	if u, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`)); err != nil || u != "/welcome" {
+		t.Fatalf("after sign-in the browser is at %q (%v), want /welcome", u, err)
+	}
+}
+
+func thrUserID(t *testing.T, g *harness.Gateway, name string) string {
+	t.Helper()
+	u, err := g.Store.FindUserByName(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.ID
 }
