@@ -26,8 +26,12 @@ type proxy struct {
 	fallback   *url.URL
 	trusted    []netip.Prefix
 	headers    config.Headers
-	strip      *httpsafe.HeaderStripper // identity header names, every spelling
+	strip      *httpsafe.HeaderStripper // identity and path-override headers, every spelling
 	cookieName string
+
+	// Headers describing the client's connection, every spelling: only the
+	// ones rewrite sets from a trusted proxy, or all of them from anyone else.
+	stripTrusted, stripUntrusted *httpsafe.HeaderStripper
 }
 
 func newProxy(cfg *config.Config, cookieName string, log *slog.Logger, onError func(http.ResponseWriter, *http.Request, int)) (*proxy, error) {
@@ -37,7 +41,10 @@ func newProxy(cfg *config.Config, cookieName string, log *slog.Logger, onError f
 	p := &proxy{
 		routes: cfg.Routes, fallback: cfg.UpstreamURL, trusted: cfg.TrustedPrefixes,
 		headers: canonicalHeaders(cfg.Headers), cookieName: cookieName,
-		strip: httpsafe.NewHeaderStripper([]string{cfg.Headers.User, cfg.Headers.Email, cfg.Headers.Groups}),
+		strip: httpsafe.NewHeaderStripper(append([]string{cfg.Headers.User, cfg.Headers.Email, cfg.Headers.Groups},
+			alwaysStripped...)),
+		stripTrusted:   httpsafe.NewHeaderStripper(rewrittenHeaders),
+		stripUntrusted: httpsafe.NewHeaderStripper(append(append([]string{}, rewrittenHeaders...), connectionHeaders...)),
 	}
 	// Size the idle pool for the load: Go's default of 2 idle connections
 	// per host churns connections and halves throughput under load.
@@ -62,6 +69,29 @@ func newProxy(cfg *config.Config, cookieName string, log *slog.Logger, onError f
 		},
 	}
 	return p, nil
+}
+
+// alwaysStripped never reach the upstream, whoever sent them. IIS URL
+// Rewrite, older Symfony and Zend route on X-Original-URL and
+// X-Rewrite-URL instead of the request line, so a client could ask for a
+// public path and be served another one; the access decision was made on
+// the request line. RFC 7239 Forwarded and X-Real-IP from a client are
+// never believed (and the gateway does not write them).
+var alwaysStripped = []string{
+	"X-Original-Url", "X-Rewrite-Url", "X-Original-Uri", "X-Forwarded-Uri", "X-Forwarded-Path",
+	"Forwarded", "X-Real-Ip",
+}
+
+// rewrittenHeaders are set by rewrite; other spellings (X_Forwarded_For,
+// which CGI-style stacks merge with the real one) are removed.
+var rewrittenHeaders = []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host"}
+
+// connectionHeaders describe the client's connection or the proxy path in
+// front of the app; believed only from trusted proxies.
+var connectionHeaders = []string{
+	"X-Forwarded-Port", "X-Forwarded-Prefix", "X-Forwarded-Server", "X-Forwarded-Scheme",
+	"X-Forwarded-Protocol", "X-Forwarded-Ssl", "X-Url-Scheme", "Front-End-Https",
+	"X-Client-Ip", "True-Client-Ip", "Cf-Connecting-Ip", "X-Cluster-Client-Ip", "Fastly-Client-Ip",
 }
 
 // statusForProxyError maps a transport failure: 499 when the client went
@@ -112,8 +142,6 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request, cleaned string, cu
 	p.strip.Strip(r.Header)
 	p.strip.Strip(r.Trailer) // declared request trailers; some servers merge them into headers
 	stripCookie(r, p.cookieName)
-	r.Header.Del("Forwarded") // RFC 7239 from the client is never believed
-	r.Header.Del("X-Real-Ip")
 	if cur != nil {
 		r.Header[p.headers.User] = []string{cur.User.Username}
 		if cur.User.Email != "" {
@@ -147,6 +175,11 @@ func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 	}
 	out.Host = pr.In.Host // apps generate links for the host people use
 	xff, proto, host := httpsafe.ForwardedFor(pr.In, p.trusted)
+	if len(p.trusted) > 0 && peerTrusted(pr.In, p.trusted) {
+		p.stripTrusted.Strip(out.Header)
+	} else {
+		p.stripUntrusted.Strip(out.Header)
+	}
 	out.Header["X-Forwarded-For"] = []string{xff}
 	out.Header["X-Forwarded-Proto"] = []string{proto}
 	out.Header["X-Forwarded-Host"] = []string{host}
