@@ -502,3 +502,55 @@ func TestRoutesByHostAndPathPrefix(t *testing.T) {
 		}
 	}
 }
+
+func TestPathOverrideAndClientIPHeadersStripped(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		trusted []string
+		kept    []string // connection headers the upstream may see
+	}{
+		{"untrusted peer", nil, nil},
+		{"trusted proxy", []string{"127.0.0.1/32"}, []string{"X-Forwarded-Prefix", "X-Forwarded-Port", "True-Client-Ip"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := harness.Start(t, harness.Options{Configure: func(c *config.Config) {
+				c.PublicPaths = []string{"/public/"}
+				c.TrustedProxies = tc.trusted
+			}})
+			addr := strings.TrimPrefix(g.URL, "http://")
+			// A public path, asking the app to serve another one instead.
+			resp := rawRequest(t, addr, "GET /public/x HTTP/1.1\nHost: "+addr+"\n"+
+				"X-Original-URL: /admin\nX-Rewrite-URL: /admin\nX_Original_URL: /admin\nx-original-uri: /admin\n"+
+				"X-Forwarded-Uri: /admin\nX-Forwarded-Prefix: /evil\nX-Forwarded-Port: 8443\n"+
+				"X_Forwarded_For: 6.6.6.6\nX-FORWARDED_HOST: evil.example\nTrue-Client-IP: 6.6.6.6\n"+
+				"Forwarded: for=6.6.6.6\nX_Real_IP: 6.6.6.6\n\n")
+			defer resp.Body.Close()
+			var e harness.Echoed
+			if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+				t.Fatalf("status %d: %v", resp.StatusCode, err)
+			}
+			if e.Path != "/public/x" {
+				t.Errorf("upstream path %q", e.Path)
+			}
+			kept := map[string]bool{}
+			for _, k := range tc.kept {
+				kept[k] = true
+			}
+			for k, vs := range e.Header {
+				if kept[k] {
+					continue
+				}
+				for _, v := range vs {
+					if strings.Contains(v, "admin") || strings.Contains(v, "evil") || strings.Contains(v, "6.6.6.6") || v == "8443" {
+						t.Errorf("upstream received %s: %q", k, v)
+					}
+				}
+			}
+			for _, k := range tc.kept {
+				if e.Header.Get(k) == "" {
+					t.Errorf("a trusted proxy's %s did not reach the upstream", k)
+				}
+			}
+		})
+	}
+}
