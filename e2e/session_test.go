@@ -317,3 +317,31 @@ func TestShutdownWritesLastSeen(t *testing.T) {
 		t.Errorf("last seen after shutdown is %v from now; the use 5 minutes ahead on the test clock was lost", ahead)
 	}
 }
+
+func TestRoleChangeReachesTheAppOnNextRequest(t *testing.T) {
+	g := harness.Start(t, harness.Options{Configure: func(c *config.Config) { c.MFA.Require = "off" }})
+	u := g.CreateUser(t, "alice")
+	c := g.NewClient(t)
+	c.Login(t, "alice", harness.TestPassword)
+	if e, _ := c.Echo(t, "/app"); e == nil || e.Header.Get("X-Forwarded-Groups") != "user" {
+		t.Fatalf("before: %+v", e)
+	}
+	email := "alice@new.example.com"
+	if err := g.Store.UpdateUser(context.Background(), u.ID, store.UserUpdate{Roles: []string{"user", "admin"}, Email: &email}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		e, resp := c.Echo(t, "/app")
+		if e == nil {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		if e.Header.Get("X-Forwarded-Groups") == "user,admin" && e.Header.Get("X-Forwarded-Email") == email {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the app still gets groups %q email %q", e.Header.Get("X-Forwarded-Groups"), e.Header.Get("X-Forwarded-Email"))
+		}
+		time.Sleep(15 * time.Millisecond)
+	}
+}
