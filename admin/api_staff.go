@@ -30,7 +30,7 @@ func staffUser(u *store.User) staffUserJSON {
 	}
 	return staffUserJSON{
 		Username: u.Username, Email: u.Email, Roles: roles, MFAEnabled: u.MFAEnabled,
-		Status: strings.ToLower(userStatus(u)), Created: u.Created,
+		Status: strings.ToLower(staffUserStatus(u)), Created: u.Created,
 	}
 }
 
@@ -41,7 +41,7 @@ func (h *Handler) apiFindUsers(w http.ResponseWriter, r *http.Request, _ *staffA
 		writeJSONError(w, http.StatusBadRequest, "query_required", "give q, the start of a username or email")
 		return
 	}
-	users, err := h.Store.FindUsers(r.Context(), q, searchLimit)
+	users, err := h.Store.FindUsers(r.Context(), q, consoleSearchLimit)
 	if err != nil {
 		h.Log.Error("staff api search", "err", err.Error())
 		h.unavailable(w, r)
@@ -54,8 +54,8 @@ func (h *Handler) apiFindUsers(w http.ResponseWriter, r *http.Request, _ *staffA
 	writeJSON(w, http.StatusOK, map[string]any{"users": out})
 }
 
-// apiUser loads the user named in the path, or answers 404/503.
-func (h *Handler) apiUser(w http.ResponseWriter, r *http.Request) (*store.User, bool) {
+// apiStaffUser loads the user named in the path, or answers 404/503.
+func (h *Handler) apiStaffUser(w http.ResponseWriter, r *http.Request) (*store.User, bool) {
 	u, err := h.Store.FindUserByName(r.Context(), r.PathValue("name"))
 	if errors.Is(err, store.ErrNotFound) {
 		writeJSONError(w, http.StatusNotFound, "user_not_found", "there is no user with this name")
@@ -72,7 +72,7 @@ func (h *Handler) apiUser(w http.ResponseWriter, r *http.Request) (*store.User, 
 // apiGetUser answers GET users/{name}: the profile and the brute-force
 // counters on the account.
 func (h *Handler) apiGetUser(w http.ResponseWriter, r *http.Request, _ *staffActor) {
-	u, ok := h.apiUser(w, r)
+	u, ok := h.apiStaffUser(w, r)
 	if !ok {
 		return
 	}
@@ -93,7 +93,7 @@ func (h *Handler) apiGetUser(w http.ResponseWriter, r *http.Request, _ *staffAct
 		Throttles         []throttle `json:"throttles"`
 	}{staffUserJSON: staffUser(u), RecoveryCodesLeft: len(u.RecoveryCodes), Throttles: []throttle{}}
 	for _, t := range ts {
-		th := throttle{Counter: throttleLabel(t.Key), Fails: t.Fails}
+		th := throttle{Counter: consoleThrottleLabel(t.Key), Fails: t.Fails}
 		if !t.Until.IsZero() {
 			th.BlockedUntil = &t.Until
 		}
@@ -104,7 +104,7 @@ func (h *Handler) apiGetUser(w http.ResponseWriter, r *http.Request, _ *staffAct
 
 // apiUserSessions answers GET users/{name}/sessions: the user's devices.
 func (h *Handler) apiUserSessions(w http.ResponseWriter, r *http.Request, _ *staffActor) {
-	u, ok := h.apiUser(w, r)
+	u, ok := h.apiStaffUser(w, r)
 	if !ok {
 		return
 	}
@@ -135,11 +135,11 @@ func (h *Handler) apiUserSessions(w http.ResponseWriter, r *http.Request, _ *sta
 
 // apiUserActivity answers GET users/{name}/activity?limit=N (newest first).
 func (h *Handler) apiUserActivity(w http.ResponseWriter, r *http.Request, _ *staffActor) {
-	u, ok := h.apiUser(w, r)
+	u, ok := h.apiStaffUser(w, r)
 	if !ok {
 		return
 	}
-	events, err := h.Store.FindEvents(r.Context(), u.ID, int64(queryLimit(r, 50, 500)))
+	events, err := h.Store.FindEvents(r.Context(), u.ID, int64(staffQueryLimit(r, 50, 500)))
 	if err != nil {
 		h.Log.Error("staff api activity", "err", err.Error())
 		h.unavailable(w, r)
@@ -164,8 +164,8 @@ func (h *Handler) apiUserActivity(w http.ResponseWriter, r *http.Request, _ *sta
 	writeJSON(w, http.StatusOK, map[string]any{"events": out})
 }
 
-// queryLimit reads ?limit=, defaulting to def and capped at max.
-func queryLimit(r *http.Request, def, max int) int {
+// staffQueryLimit reads ?limit=, defaulting to def and capped at max.
+func staffQueryLimit(r *http.Request, def, max int) int {
 	n, err := strconv.Atoi(r.URL.Query().Get("limit"))
 	if err != nil || n <= 0 {
 		return def
@@ -209,7 +209,7 @@ func (h *Handler) apiAudit(w http.ResponseWriter, r *http.Request, _ *staffActor
 		writeJSONError(w, http.StatusBadRequest, "bad_filter", msg)
 		return
 	}
-	aq.filter.Limit = queryLimit(r, 100, 1000)
+	aq.filter.Limit = staffQueryLimit(r, 100, 1000)
 	entries, err := h.Store.FindAudit(r.Context(), aq.filter)
 	if err != nil {
 		h.Log.Error("staff api audit", "err", err.Error())

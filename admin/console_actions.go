@@ -12,8 +12,8 @@ import (
 	"github.com/authgate/gateway/store"
 )
 
-// maxReason is the longest reason staff may write, in characters.
-const maxReason = 500
+// maxStaffReason is the longest reason staff may write, in characters.
+const maxStaffReason = 500
 
 // staffAction is something staff do to one user's account. The console
 // pages and the staff API run the same actions through runAction, so both
@@ -57,23 +57,23 @@ type actionError struct {
 	msg    string
 }
 
-func refuse(status int, code, msg string) *actionError {
+func staffRefuse(status int, code, msg string) *actionError {
 	return &actionError{status: status, code: code, msg: msg}
 }
 
-var errUnavailable = refuse(http.StatusServiceUnavailable, "unavailable", "The account service is unavailable right now. Please try again in a few seconds.")
+var errStaffUnavailable = staffRefuse(http.StatusServiceUnavailable, "unavailable", "The account service is unavailable right now. Please try again in a few seconds.")
 
 // cleanReason normalises a written reason: control characters become
-// spaces, runs of space collapse, and it must be 1 to maxReason characters.
+// spaces, runs of space collapse, and it must be 1 to maxStaffReason characters.
 func cleanReason(s string) (string, *actionError) {
 	s = strings.ToValidUTF8(s, "")
 	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
 	if s == "" {
-		return "", refuse(http.StatusUnprocessableEntity, "reason_required",
+		return "", staffRefuse(http.StatusUnprocessableEntity, "reason_required",
 			"Write a reason: it goes into the audit log and the user sees it in their account activity.")
 	}
-	if utf8.RuneCountInString(s) > maxReason {
-		return "", refuse(http.StatusUnprocessableEntity, "reason_too_long", "Keep the reason to 500 characters or fewer.")
+	if utf8.RuneCountInString(s) > maxStaffReason {
+		return "", staffRefuse(http.StatusUnprocessableEntity, "reason_too_long", "Keep the reason to 500 characters or fewer.")
 	}
 	return s, nil
 }
@@ -83,18 +83,18 @@ func cleanReason(s string) (string, *actionError) {
 func (h *Handler) runAction(a *staffActor, act *staffAction, in *actionInput) (*store.User, *actionResult, *actionError) {
 	r := in.r
 	if act.admin && !a.isAdmin() {
-		return nil, nil, refuse(http.StatusForbidden, "forbidden", "Only admins can do this.")
+		return nil, nil, staffRefuse(http.StatusForbidden, "forbidden", "Only admins can do this.")
 	}
 	// The action must finish (and be recorded) even if the client goes away.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
 	defer cancel()
 	u, err := h.Store.FindUserByName(ctx, r.PathValue("name"))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, refuse(http.StatusNotFound, "user_not_found", "There is no user with this name.")
+		return nil, nil, staffRefuse(http.StatusNotFound, "user_not_found", "There is no user with this name.")
 	}
 	if err != nil {
 		h.Log.Error("staff action: find user", "err", err.Error())
-		return nil, nil, errUnavailable
+		return nil, nil, errStaffUnavailable
 	}
 	if aerr := h.mayActOn(a, u, act); aerr != nil {
 		return u, nil, aerr
@@ -117,10 +117,10 @@ func (h *Handler) runAction(a *staffActor, act *staffAction, in *actionInput) (*
 // action to their own account.
 func (h *Handler) mayActOn(a *staffActor, u *store.User, act *staffAction) *actionError {
 	if u.HasRole(store.RoleAdmin) && !a.isAdmin() {
-		return refuse(http.StatusForbidden, "forbidden", "Support staff cannot act on an admin's account; ask an admin.")
+		return staffRefuse(http.StatusForbidden, "forbidden", "Support staff cannot act on an admin's account; ask an admin.")
 	}
 	if act.notSelf && a.UserID != "" && a.UserID == u.ID {
-		return refuse(http.StatusForbidden, "self_action", "You cannot do this to your own account; ask another admin.")
+		return staffRefuse(http.StatusForbidden, "self_action", "You cannot do this to your own account; ask another admin.")
 	}
 	return nil
 }

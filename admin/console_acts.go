@@ -24,28 +24,28 @@ var (
 	actRoles          = &staffAction{audit: store.AuditRolesChange, admin: true, notSelf: true, run: (*Handler).doRoles}
 )
 
-// signOut ends every session of u at once, on every replica.
-func (h *Handler) signOut(ctx context.Context, in *actionInput, u *store.User) *actionError {
+// staffSignOut ends every session of u at once, on every replica.
+func (h *Handler) staffSignOut(ctx context.Context, in *actionInput, u *store.User) *actionError {
 	if err := h.Sessions.SignOutEverywhere(ctx, in.w, u.ID, nil, h.ClientIP(in.r), in.r.UserAgent()); err != nil {
 		h.Log.Error("staff sign-out everywhere", "err", err.Error())
-		return errUnavailable
+		return errStaffUnavailable
 	}
 	return nil
 }
 
-// update changes u and makes this replica see it at once (others learn it
+// staffUpdate changes u and makes this replica see it at once (others learn it
 // from the feed).
-func (h *Handler) update(ctx context.Context, u *store.User, upd store.UserUpdate) *actionError {
+func (h *Handler) staffUpdate(ctx context.Context, u *store.User, upd store.UserUpdate) *actionError {
 	if err := h.Store.UpdateUser(ctx, u.ID, upd); err != nil {
 		h.Log.Error("staff update user", "err", err.Error())
-		return errUnavailable
+		return errStaffUnavailable
 	}
 	h.Sessions.InvalidateUser(u.ID)
 	return nil
 }
 
 func (h *Handler) doSignOutAll(ctx context.Context, _ *staffActor, u *store.User, in *actionInput) (*actionResult, *actionError) {
-	if aerr := h.signOut(ctx, in, u); aerr != nil {
+	if aerr := h.staffSignOut(ctx, in, u); aerr != nil {
 		return nil, aerr
 	}
 	return &actionResult{eventType: store.EventSignOutAll, text: "signed you out of all devices",
@@ -55,14 +55,14 @@ func (h *Handler) doSignOutAll(ctx context.Context, _ *staffActor, u *store.User
 func (h *Handler) doRevokeSession(ctx context.Context, _ *staffActor, u *store.User, in *actionInput) (*actionResult, *actionError) {
 	sess, err := h.Store.FindSession(ctx, u.ID, in.SessionID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && sess.UserID != u.ID) {
-		return nil, refuse(http.StatusNotFound, "session_not_found", "This device is not signed in any more.")
+		return nil, staffRefuse(http.StatusNotFound, "session_not_found", "This device is not signed in any more.")
 	}
 	if err == nil {
 		err = h.Sessions.RevokeByID(ctx, u.ID, sess.ID)
 	}
 	if err != nil {
 		h.Log.Error("staff revoke session", "err", err.Error())
-		return nil, errUnavailable
+		return nil, errStaffUnavailable
 	}
 	device := deviceLabel(sess.UserAgent)
 	return &actionResult{eventType: store.EventSessionRevoked, text: "signed out your device " + device,
@@ -72,10 +72,10 @@ func (h *Handler) doRevokeSession(ctx context.Context, _ *staffActor, u *store.U
 func (h *Handler) doResetMFA(ctx context.Context, _ *staffActor, u *store.User, in *actionInput) (*actionResult, *actionError) {
 	off, none := false, []string{}
 	empty := ""
-	if aerr := h.update(ctx, u, store.UserUpdate{MFASecret: &empty, MFAEnabled: &off, RecoveryCodes: &none}); aerr != nil {
+	if aerr := h.staffUpdate(ctx, u, store.UserUpdate{MFASecret: &empty, MFAEnabled: &off, RecoveryCodes: &none}); aerr != nil {
 		return nil, aerr
 	}
-	if aerr := h.signOut(ctx, in, u); aerr != nil {
+	if aerr := h.staffSignOut(ctx, in, u); aerr != nil {
 		return nil, aerr
 	}
 	return &actionResult{eventType: store.EventMFADisabled,
@@ -85,13 +85,13 @@ func (h *Handler) doResetMFA(ctx context.Context, _ *staffActor, u *store.User, 
 func (h *Handler) doLock(ctx context.Context, _ *staffActor, u *store.User, in *actionInput) (*actionResult, *actionError) {
 	if u.Disabled {
 		// Re-locking would turn an admin's disable into a lock support may lift.
-		return nil, refuse(http.StatusConflict, "already_locked", "This account is already locked or disabled.")
+		return nil, staffRefuse(http.StatusConflict, "already_locked", "This account is already locked or disabled.")
 	}
 	on, kind := true, store.LockStaff
-	if aerr := h.update(ctx, u, store.UserUpdate{Disabled: &on, Lock: &kind}); aerr != nil {
+	if aerr := h.staffUpdate(ctx, u, store.UserUpdate{Disabled: &on, Lock: &kind}); aerr != nil {
 		return nil, aerr
 	}
-	if aerr := h.signOut(ctx, in, u); aerr != nil {
+	if aerr := h.staffSignOut(ctx, in, u); aerr != nil {
 		return nil, aerr
 	}
 	return &actionResult{eventType: store.EventLocked,
@@ -100,14 +100,14 @@ func (h *Handler) doLock(ctx context.Context, _ *staffActor, u *store.User, in *
 
 func (h *Handler) doUnlock(ctx context.Context, a *staffActor, u *store.User, _ *actionInput) (*actionResult, *actionError) {
 	if !u.Disabled {
-		return nil, refuse(http.StatusConflict, "not_locked", "This account is not locked.")
+		return nil, staffRefuse(http.StatusConflict, "not_locked", "This account is not locked.")
 	}
 	byAdmin := u.Lock != store.LockStaff
 	if byAdmin && !a.isAdmin() {
-		return nil, refuse(http.StatusForbidden, "forbidden", "An admin disabled this account; only an admin can enable it.")
+		return nil, staffRefuse(http.StatusForbidden, "forbidden", "An admin disabled this account; only an admin can enable it.")
 	}
 	off, none := false, ""
-	if aerr := h.update(ctx, u, store.UserUpdate{Disabled: &off, Lock: &none}); aerr != nil {
+	if aerr := h.staffUpdate(ctx, u, store.UserUpdate{Disabled: &off, Lock: &none}); aerr != nil {
 		return nil, aerr
 	}
 	text := "unlocked your account"
@@ -120,7 +120,7 @@ func (h *Handler) doUnlock(ctx context.Context, a *staffActor, u *store.User, _ 
 func (h *Handler) doClearThrottles(ctx context.Context, _ *staffActor, u *store.User, _ *actionInput) (*actionResult, *actionError) {
 	if err := h.Store.ResetUserThrottles(ctx, u); err != nil {
 		h.Log.Error("staff clear throttles", "err", err.Error())
-		return nil, errUnavailable
+		return nil, errStaffUnavailable
 	}
 	return &actionResult{eventType: store.EventStaffAction,
 		text: "cleared the limits on failed sign-in attempts for your account", notice: "throttles_cleared"}, nil
@@ -133,7 +133,7 @@ func (h *Handler) doResetLink(ctx context.Context, a *staffActor, u *store.User,
 	}
 	return &actionResult{eventType: store.EventResetLink,
 		text:   "created a one-time link for you to set a new password (it works once, for 24 hours)",
-		detail: "expires " + link.Expires.Format(timeLayout), link: link}, nil
+		detail: "expires " + link.Expires.Format(consoleTimeLayout), link: link}, nil
 }
 
 // issueResetLink makes a link and its absolute URL. The URL uses the host
@@ -142,7 +142,7 @@ func (h *Handler) issueResetLink(ctx context.Context, r *http.Request, a *staffA
 	tok, link, err := h.Store.CreateResetLink(ctx, u.ID, a.auditName(), store.ResetLinkTTL)
 	if err != nil {
 		h.Log.Error("create reset link", "err", err.Error())
-		return nil, errUnavailable
+		return nil, errStaffUnavailable
 	}
 	scheme := "http"
 	if r.TLS != nil || h.Config.Cookie.Secure {
@@ -153,13 +153,13 @@ func (h *Handler) issueResetLink(ctx context.Context, r *http.Request, a *staffA
 
 func (h *Handler) doDisable(ctx context.Context, _ *staffActor, u *store.User, in *actionInput) (*actionResult, *actionError) {
 	if u.Disabled && u.Lock != store.LockStaff {
-		return nil, refuse(http.StatusConflict, "already_disabled", "This account is already disabled.")
+		return nil, staffRefuse(http.StatusConflict, "already_disabled", "This account is already disabled.")
 	}
 	on, kind := true, store.LockAdmin
-	if aerr := h.update(ctx, u, store.UserUpdate{Disabled: &on, Lock: &kind}); aerr != nil {
+	if aerr := h.staffUpdate(ctx, u, store.UserUpdate{Disabled: &on, Lock: &kind}); aerr != nil {
 		return nil, aerr
 	}
-	if aerr := h.signOut(ctx, in, u); aerr != nil {
+	if aerr := h.staffSignOut(ctx, in, u); aerr != nil {
 		return nil, aerr
 	}
 	return &actionResult{eventType: store.EventDisabled,
@@ -171,17 +171,17 @@ func (h *Handler) doRoles(ctx context.Context, _ *staffActor, u *store.User, in 
 	for _, r := range in.Roles {
 		r = strings.TrimSpace(r)
 		if !store.ValidRole(r) {
-			return nil, refuse(http.StatusUnprocessableEntity, "invalid_role", "Roles are user, support and admin.")
+			return nil, staffRefuse(http.StatusUnprocessableEntity, "invalid_role", "Roles are user, support and admin.")
 		}
 		if !slices.Contains(roles, r) {
 			roles = append(roles, r)
 		}
 	}
 	if len(roles) == 0 {
-		return nil, refuse(http.StatusUnprocessableEntity, "roles_required", "Choose at least one role.")
+		return nil, staffRefuse(http.StatusUnprocessableEntity, "roles_required", "Choose at least one role.")
 	}
 	slices.Sort(roles)
-	if aerr := h.update(ctx, u, store.UserUpdate{Roles: roles}); aerr != nil {
+	if aerr := h.staffUpdate(ctx, u, store.UserUpdate{Roles: roles}); aerr != nil {
 		return nil, aerr
 	}
 	list := strings.Join(roles, ", ")

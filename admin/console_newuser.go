@@ -17,7 +17,7 @@ import (
 func (h *Handler) showNewUser(w http.ResponseWriter, r *http.Request, a *staffActor) {
 	h.render(w, r, http.StatusOK, templates.ConsoleNewUser(templates.ConsoleNewUserPage{
 		Chrome: h.consoleChrome(a, "Create a user — Support console"), Nav: h.consoleNav(a, "new-user"),
-		Roles: roleChoices([]string{store.RoleUser}),
+		Roles: consoleRoleChoices([]string{store.RoleUser}),
 	}))
 }
 
@@ -33,7 +33,7 @@ func (h *Handler) submitNewUser(w http.ResponseWriter, r *http.Request, a *staff
 	page := templates.ConsoleNewUserPage{
 		Chrome: h.consoleChrome(a, "Create a user — Support console"), Nav: h.consoleNav(a, "new-user"),
 		Username: strings.TrimSpace(r.PostForm.Get("username")), Email: strings.TrimSpace(r.PostForm.Get("email")),
-		Roles: roleChoices(r.PostForm["role"]), Reason: r.PostForm.Get("reason"),
+		Roles: consoleRoleChoices(r.PostForm["role"]), Reason: r.PostForm.Get("reason"),
 	}
 	fail := func(status int, msg string) {
 		page.Error = msg
@@ -93,6 +93,6 @@ func (h *Handler) submitNewUser(w http.ResponseWriter, r *http.Request, a *staff
 	h.render(w, r, http.StatusOK, templates.ConsoleLink(templates.ConsoleLinkPage{
 		Chrome: h.consoleChrome(a, "User created — Support console"), Nav: h.consoleNav(a, ""),
 		Username: u.Username, Created: true, URL: link.URL, Expires: consoleTime(link.Expires),
-		UserPath: h.userPath(u.Username),
+		UserPath: h.consoleUserPath(u.Username),
 	}))
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/authgate/gateway/templates"
 )
 
-// searchLimit is how many users a search shows.
-const searchLimit = 50
+// consoleSearchLimit is how many users a search shows.
+const consoleSearchLimit = 50
 
 // showConsole is the console's start page: a search by username or email
 // prefix.
@@ -21,20 +21,20 @@ func (h *Handler) showConsole(w http.ResponseWriter, r *http.Request, a *staffAc
 		q = q[:254]
 	}
 	if q != "" {
-		users, err := h.Store.FindUsers(r.Context(), q, searchLimit+1)
+		users, err := h.Store.FindUsers(r.Context(), q, consoleSearchLimit+1)
 		if err != nil {
 			h.Log.Error("console search", "err", err.Error())
 			h.unavailable(w, r)
 			return
 		}
 		page.Searched = true
-		if len(users) > searchLimit {
-			users, page.More = users[:searchLimit], true
+		if len(users) > consoleSearchLimit {
+			users, page.More = users[:consoleSearchLimit], true
 		}
 		for _, u := range users {
 			page.Users = append(page.Users, templates.ConsoleUserRow{
 				Username: u.Username, Email: u.Email, Roles: strings.Join(u.Roles, ", "),
-				Status: userStatus(u), MFA: u.MFAEnabled, Path: h.userPath(u.Username),
+				Status: staffUserStatus(u), MFA: u.MFAEnabled, Path: h.consoleUserPath(u.Username),
 			})
 		}
 	}
@@ -89,14 +89,14 @@ func (h *Handler) renderStaffUser(w http.ResponseWriter, r *http.Request, a *sta
 	page := templates.ConsoleUserPage{
 		Chrome: h.consoleChrome(a, u.Username+" — Support console"), Nav: h.consoleNav(a, ""),
 		CanAct: !u.HasRole(store.RoleAdmin) || a.isAdmin(), Self: a.UserID == u.ID,
-		Notice: notice, Error: errMsg, Path: h.userPath(u.Username),
+		Notice: notice, Error: errMsg, Path: h.consoleUserPath(u.Username),
 		User: templates.ConsoleUserInfo{
 			Username: u.Username, Email: u.Email, Roles: strings.Join(u.Roles, ", "), Created: consoleTime(u.Created),
-			MFAEnabled: u.MFAEnabled, RecoveryLeft: len(u.RecoveryCodes), Status: userStatus(u),
+			MFAEnabled: u.MFAEnabled, RecoveryLeft: len(u.RecoveryCodes), Status: staffUserStatus(u),
 			Locked: u.Disabled && u.Lock == store.LockStaff, Disabled: u.Disabled && u.Lock != store.LockStaff,
 		},
 		Sessions: h.consoleSessions(sessions), Events: consoleEvents(events),
-		Throttles: consoleThrottles(throttles), RoleChoices: roleChoices(u.Roles),
+		Throttles: consoleThrottles(throttles), RoleChoices: consoleRoleChoices(u.Roles),
 	}
 	h.render(w, r, status, templates.ConsoleUser(page))
 }
@@ -132,10 +132,10 @@ func (h *Handler) submitConsoleAction(act *staffAction) func(http.ResponseWriter
 			h.render(w, r, http.StatusOK, templates.ConsoleLink(templates.ConsoleLinkPage{
 				Chrome: h.consoleChrome(a, "Reset link — Support console"), Nav: h.consoleNav(a, ""),
 				Username: u.Username, URL: res.link.URL, Expires: consoleTime(res.link.Expires),
-				UserPath: h.userPath(u.Username),
+				UserPath: h.consoleUserPath(u.Username),
 			}))
 			return
 		}
-		http.Redirect(w, r, h.userPath(u.Username)+"?m="+res.notice, http.StatusSeeOther)
+		http.Redirect(w, r, h.consoleUserPath(u.Username)+"?m="+res.notice, http.StatusSeeOther)
 	}
 }

@@ -9,15 +9,15 @@ import (
 	"github.com/authgate/gateway/templates"
 )
 
-// timeLayout is how the console writes times: UTC, to the minute, the
+// consoleTimeLayout is how the console writes times: UTC, to the minute, the
 // same for every staff member whatever their time zone.
-const timeLayout = "2006-01-02 15:04 UTC"
+const consoleTimeLayout = "2006-01-02 15:04 UTC"
 
 func consoleTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(timeLayout)
+	return t.UTC().Format(consoleTimeLayout)
 }
 
 // consoleChrome is the page frame for a staff member.
@@ -29,13 +29,13 @@ func (h *Handler) consoleNav(a *staffActor, current string) templates.ConsoleNav
 	return templates.ConsoleNav{Admin: a.isAdmin(), Current: current}
 }
 
-// userPath is a user's console page.
-func (h *Handler) userPath(username string) string {
+// consoleUserPath is a user's console page.
+func (h *Handler) consoleUserPath(username string) string {
 	return h.prefix + "/admin/users/" + url.PathEscape(username)
 }
 
-// userStatus names the account state for staff.
-func userStatus(u *store.User) string {
+// staffUserStatus names the account state for staff.
+func staffUserStatus(u *store.User) string {
 	switch {
 	case !u.Disabled:
 		return "Active"
@@ -45,8 +45,8 @@ func userStatus(u *store.User) string {
 	return "Disabled"
 }
 
-// eventLabels name activity entries for staff.
-var eventLabels = map[string]string{
+// consoleEventLabels name activity entries for staff.
+var consoleEventLabels = map[string]string{
 	store.EventSignIn:          "Signed in",
 	store.EventSignInFailed:    "Failed sign-in",
 	store.EventSignOut:         "Signed out",
@@ -67,8 +67,8 @@ var eventLabels = map[string]string{
 	store.EventStaffAction:     "Staff action",
 }
 
-func eventLabel(t string) string {
-	if l, ok := eventLabels[t]; ok {
+func consoleEventLabel(t string) string {
+	if l, ok := consoleEventLabels[t]; ok {
 		return l
 	}
 	return strings.ReplaceAll(t, "_", " ")
@@ -77,7 +77,7 @@ func eventLabel(t string) string {
 func consoleEvents(events []store.Event) []templates.ConsoleEvent {
 	out := make([]templates.ConsoleEvent, 0, len(events))
 	for _, e := range events {
-		ce := templates.ConsoleEvent{Time: consoleTime(e.Time), What: eventLabel(e.Type), Detail: e.Detail, IP: e.IP, Actor: e.Actor}
+		ce := templates.ConsoleEvent{Time: consoleTime(e.Time), What: consoleEventLabel(e.Type), Detail: e.Detail, IP: e.IP, Actor: e.Actor}
 		if e.Device != "" {
 			ce.Device = deviceLabel(e.Device)
 		}
@@ -97,8 +97,8 @@ func (h *Handler) consoleSessions(sessions []*store.Session) []templates.Console
 	return out
 }
 
-// throttleLabel names a brute-force counter by its key.
-func throttleLabel(key string) string {
+// consoleThrottleLabel names a brute-force counter by its key.
+func consoleThrottleLabel(key string) string {
 	switch {
 	case strings.HasPrefix(key, "mfa:"):
 		return "Verification code attempts"
@@ -111,13 +111,13 @@ func throttleLabel(key string) string {
 func consoleThrottles(ts []store.ThrottleState) []templates.ConsoleThrottle {
 	out := make([]templates.ConsoleThrottle, 0, len(ts))
 	for _, t := range ts {
-		out = append(out, templates.ConsoleThrottle{What: throttleLabel(t.Key), Fails: t.Fails, Until: consoleTime(t.Until)})
+		out = append(out, templates.ConsoleThrottle{What: consoleThrottleLabel(t.Key), Fails: t.Fails, Until: consoleTime(t.Until)})
 	}
 	return out
 }
 
-// roleChoices are the role checkboxes, ticked for roles.
-func roleChoices(roles []string) []templates.ConsoleRoleChoice {
+// consoleRoleChoices are the role checkboxes, ticked for roles.
+func consoleRoleChoices(roles []string) []templates.ConsoleRoleChoice {
 	var out []templates.ConsoleRoleChoice
 	for _, r := range []string{store.RoleUser, store.RoleSupport, store.RoleAdmin} {
 		c := templates.ConsoleRoleChoice{Name: r}

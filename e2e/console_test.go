@@ -88,7 +88,7 @@ func TestEveryStaffRouteRefusesNonStaff(t *testing.T) {
 				switch {
 				case m == "HEAD":
 				case rt.API || !html:
-					if !strings.HasPrefix(ct, "application/json") || !strings.Contains(readBody(t, resp), `"code":"forbidden"`) {
+					if !strings.HasPrefix(ct, "application/json") || !strings.Contains(consoleReadBody(t, resp), `"code":"forbidden"`) {
 						t.Errorf("non-staff %s: %q, want JSON {code: forbidden}", what, ct)
 					}
 				default:
@@ -127,7 +127,7 @@ func TestEveryStaffRouteRefusesNonStaff(t *testing.T) {
 	}
 }
 
-func readBody(t *testing.T, resp *http.Response) string {
+func consoleReadBody(t *testing.T, resp *http.Response) string {
 	t.Helper()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
@@ -204,7 +204,7 @@ func TestPathTricksDoNotGetPastTheStaffCheck(t *testing.T) {
 		} else {
 			resp = c.Do(t, tr.method, tr.path, nil, hdr...)
 		}
-		text := readBody(t, resp)
+		text := consoleReadBody(t, resp)
 		if resp.StatusCode < 300 || strings.Contains(text, "victim@example.com") {
 			t.Errorf("%s %s %s %v: %d %.200s", who, tr.method, tr.path, tr.header, resp.StatusCode, text)
 		}
@@ -359,7 +359,7 @@ func TestAuditPageFiltersAndExportsSafeCSV(t *testing.T) {
 		{bob, "other", "signout-all", "@SUM(A1)"},
 		{alice, "victim", "unlock", "-checked"},
 	} {
-		if code, body := staffCall(t, c.who, "POST", "/.gateway/api/v1/users/"+c.user+"/"+c.action, reason(c.reason)); code != http.StatusNoContent {
+		if code, body := staffCall(t, c.who, "POST", "/.gateway/api/v1/users/"+c.user+"/"+c.action, staffReason(c.reason)); code != http.StatusNoContent {
 			t.Fatalf("%s: %d %v", c.action, code, body)
 		}
 	}

@@ -100,8 +100,8 @@ func staffCall(t *testing.T, c *harness.Client, method, path string, body any, h
 	return resp.StatusCode, out
 }
 
-// reason is a body with a reason.
-func reason(s string) map[string]string { return map[string]string{"reason": s} }
+// staffReason is a body with a reason.
+func staffReason(s string) map[string]string { return map[string]string{"reason": s} }
 
 // staffAlive reports whether c's session still reaches the app.
 func staffAlive(t *testing.T, c *harness.Client) bool {
@@ -153,11 +153,11 @@ func TestStaffActionsThroughTheAPI(t *testing.T) {
 	laptop.Login(t, "victim", harness.TestPassword)
 
 	code, body := staffCall(t, bob, "GET", "/.gateway/api/v1/users?q=vic", nil)
-	if code != http.StatusOK || !strings.Contains(jsonText(body), `"username":"victim"`) {
+	if code != http.StatusOK || !strings.Contains(staffJSONText(body), `"username":"victim"`) {
 		t.Fatalf("search: %d %v", code, body)
 	}
 	code, body = staffCall(t, bob, "GET", "/.gateway/api/v1/users?q=VICTIM@EXAMPLE", nil)
-	if code != http.StatusOK || !strings.Contains(jsonText(body), `"username":"victim"`) {
+	if code != http.StatusOK || !strings.Contains(staffJSONText(body), `"username":"victim"`) {
 		t.Fatalf("search by email: %d %v", code, body)
 	}
 	if code, body = staffCall(t, bob, "GET", "/.gateway/api/v1/users/victim", nil); code != http.StatusOK || body["status"] != "active" {
@@ -172,7 +172,7 @@ func TestStaffActionsThroughTheAPI(t *testing.T) {
 	}
 
 	// No reason, a blank one, or one too long: refused, and nothing happens.
-	for _, b := range []any{nil, reason(""), reason(" \t\n "), reason(strings.Repeat("x", 501))} {
+	for _, b := range []any{nil, staffReason(""), staffReason(" \t\n "), staffReason(strings.Repeat("x", 501))} {
 		code, body := staffCall(t, bob, "POST", "/.gateway/api/v1/users/victim/signout-all", b)
 		if code != http.StatusUnprocessableEntity || !strings.HasPrefix(body["code"].(string), "reason_") || body["error"] == "" {
 			t.Fatalf("sign-out with body %v: %d %v, want 422 reason_…", b, code, body)
@@ -203,21 +203,21 @@ func TestStaffActionsThroughTheAPI(t *testing.T) {
 			first, phoneSID = created, s["id"].(string)
 		}
 	}
-	code, body = staffCall(t, bob, "POST", "/.gateway/api/v1/users/victim/sessions/"+phoneSID+"/revoke", reason("lost phone, ticket 4711"))
+	code, body = staffCall(t, bob, "POST", "/.gateway/api/v1/users/victim/sessions/"+phoneSID+"/revoke", staffReason("lost phone, ticket 4711"))
 	if code != http.StatusNoContent {
 		t.Fatalf("revoke one: %d %v", code, body)
 	}
 	if staffAlive(t, phone) || !staffAlive(t, laptop) {
 		t.Fatal("revoking the phone's session should end the phone's session only")
 	}
-	if code, _ := staffCall(t, bob, "POST", "/.gateway/api/v1/users/victim/sessions/"+phoneSID+"/revoke", reason("again")); code != http.StatusNotFound {
+	if code, _ := staffCall(t, bob, "POST", "/.gateway/api/v1/users/victim/sessions/"+phoneSID+"/revoke", staffReason("again")); code != http.StatusNotFound {
 		t.Fatalf("revoking a dead session: %d, want 404", code)
 	}
 
 	// Sign out everywhere.
 	phone.Login(t, "victim", harness.TestPassword)
 	laptop.Login(t, "victim", harness.TestPassword)
-	if code, body := staffCall(t, bob, "POST", "/.gateway/api/v1/users/victim/signout-all", reason("account takeover, ticket 4712")); code != http.StatusNoContent {
+	if code, body := staffCall(t, bob, "POST", "/.gateway/api/v1/users/victim/signout-all", staffReason("account takeover, ticket 4712")); code != http.StatusNoContent {
 		t.Fatalf("sign out everywhere: %d %v", code, body)
 	}
 	if staffAlive(t, phone) || staffAlive(t, laptop) {
@@ -236,7 +236,7 @@ func TestStaffActionsThroughTheAPI(t *testing.T) {
 
 	// Lock: signs out and refuses sign-in; lock twice is a conflict; unlock.
 	laptop.Login(t, "victim", harness.TestPassword)
-	if code, _ := staffCall(t, bob, "POST", "/.gateway/api/v1/users/victim/lock", reason("fraud check")); code != http.StatusNoContent {
+	if code, _ := staffCall(t, bob, "POST", "/.gateway/api/v1/users/victim/lock", staffReason("fraud check")); code != http.StatusNoContent {
 		t.Fatalf("lock: %d", code)
 	}
 	if staffAlive(t, laptop) {
@@ -245,13 +245,13 @@ func TestStaffActionsThroughTheAPI(t *testing.T) {
 	if resp := signIn(t, g.NewClient(t), "victim", harness.TestPassword, "/"); resp.StatusCode == http.StatusSeeOther {
 		t.Fatal("locked user signed in")
 	}
-	if code, body := staffCall(t, bob, "POST", "/.gateway/api/v1/users/victim/lock", reason("again")); code != http.StatusConflict {
+	if code, body := staffCall(t, bob, "POST", "/.gateway/api/v1/users/victim/lock", staffReason("again")); code != http.StatusConflict {
 		t.Fatalf("second lock: %d %v, want 409", code, body)
 	}
 	if _, body := staffCall(t, bob, "GET", "/.gateway/api/v1/users/victim", nil); body["status"] != "locked" {
 		t.Fatalf("status after lock: %v", body["status"])
 	}
-	if code, _ := staffCall(t, bob, "POST", "/.gateway/api/v1/users/victim/unlock", reason("cleared")); code != http.StatusNoContent {
+	if code, _ := staffCall(t, bob, "POST", "/.gateway/api/v1/users/victim/unlock", staffReason("cleared")); code != http.StatusNoContent {
 		t.Fatalf("unlock: %d", code)
 	}
 	laptop.Login(t, "victim", harness.TestPassword)
@@ -271,7 +271,7 @@ func TestStaffActionsThroughTheAPI(t *testing.T) {
 	if th, _ := body["throttles"].([]any); len(th) != 2 || th[0].(map[string]any)["blocked_until"] == nil {
 		t.Fatalf("no throttles shown after failed sign-ins: %v", body)
 	}
-	if code, _ := staffCall(t, bob, "POST", "/.gateway/api/v1/users/victim/throttles/clear", reason("user locked out by a bot")); code != http.StatusNoContent {
+	if code, _ := staffCall(t, bob, "POST", "/.gateway/api/v1/users/victim/throttles/clear", staffReason("user locked out by a bot")); code != http.StatusNoContent {
 		t.Fatalf("clear throttles: %d", code)
 	}
 	if _, body = staffCall(t, bob, "GET", "/.gateway/api/v1/users/victim", nil); len(body["throttles"].([]any)) != 0 {
@@ -282,7 +282,7 @@ func TestStaffActionsThroughTheAPI(t *testing.T) {
 	staffEnrolTOTP(t, g, victim)
 	codes := []string{"h1", "h2"}
 	g.Store.UpdateUser(context.Background(), victim.ID, store.UserUpdate{RecoveryCodes: &codes})
-	if code, _ := staffCall(t, bob, "POST", "/.gateway/api/v1/users/victim/2fa/reset", reason("lost authenticator, ID checked")); code != http.StatusNoContent {
+	if code, _ := staffCall(t, bob, "POST", "/.gateway/api/v1/users/victim/2fa/reset", staffReason("lost authenticator, ID checked")); code != http.StatusNoContent {
 		t.Fatalf("2fa reset: %d", code)
 	}
 	u, _ := g.Store.FindUserByID(context.Background(), victim.ID)
@@ -315,8 +315,8 @@ func TestStaffActionsThroughTheAPI(t *testing.T) {
 	}
 }
 
-// jsonText re-encodes a decoded body, to look for fragments in it.
-func jsonText(v any) string {
+// staffJSONText re-encodes a decoded body, to look for fragments in it.
+func staffJSONText(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
@@ -328,7 +328,7 @@ func TestResetLinkIsSingleUseAndSignsOutEverywhere(t *testing.T) {
 	old := g.NewClient(t)
 	old.Login(t, "victim", harness.TestPassword)
 
-	code, body := staffCall(t, bob, "POST", "/.gateway/api/v1/users/victim/reset-link", reason("forgot password, ticket 99"))
+	code, body := staffCall(t, bob, "POST", "/.gateway/api/v1/users/victim/reset-link", staffReason("forgot password, ticket 99"))
 	if code != http.StatusCreated {
 		t.Fatalf("reset link: %d %v", code, body)
 	}
@@ -399,7 +399,7 @@ func TestSupportCannotActOnAdminsOrLockThemselves(t *testing.T) {
 	bob, _ := staffSignIn(t, g, "bob", "support")
 	alice, _ := staffSignIn(t, g, "alice", "admin")
 	for _, p := range []string{"signout-all", "lock", "2fa/reset", "reset-link", "throttles/clear"} {
-		code, body := staffCall(t, bob, "POST", "/.gateway/api/v1/users/alice/"+p, reason("trying"))
+		code, body := staffCall(t, bob, "POST", "/.gateway/api/v1/users/alice/"+p, staffReason("trying"))
 		if code != http.StatusForbidden || body["code"] != "forbidden" {
 			t.Errorf("support %s on an admin: %d %v, want 403", p, code, body)
 		}
@@ -411,10 +411,10 @@ func TestSupportCannotActOnAdminsOrLockThemselves(t *testing.T) {
 	if code, _ := staffCall(t, bob, "GET", "/.gateway/api/v1/users/alice/sessions", nil); code != http.StatusOK {
 		t.Fatalf("support viewing an admin: %d", code)
 	}
-	if code, body := staffCall(t, bob, "POST", "/.gateway/api/v1/users/bob/lock", reason("oops")); code != http.StatusForbidden || body["code"] != "self_action" {
+	if code, body := staffCall(t, bob, "POST", "/.gateway/api/v1/users/bob/lock", staffReason("oops")); code != http.StatusForbidden || body["code"] != "self_action" {
 		t.Fatalf("locking oneself: %d %v", code, body)
 	}
-	if code, _ := staffCall(t, alice, "POST", "/.gateway/api/v1/users/alice/lock", reason("oops")); code != http.StatusForbidden {
+	if code, _ := staffCall(t, alice, "POST", "/.gateway/api/v1/users/alice/lock", staffReason("oops")); code != http.StatusForbidden {
 		t.Fatalf("admin locking themselves: %d", code)
 	}
 	// An admin may act on support, and support may not lift an admin's disable.
@@ -423,23 +423,23 @@ func TestSupportCannotActOnAdminsOrLockThemselves(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("admin disable: %d", resp.StatusCode)
 	}
-	if code, body := staffCall(t, bob, "POST", "/.gateway/api/v1/users/carol/unlock", reason("asked nicely")); code != http.StatusForbidden {
+	if code, body := staffCall(t, bob, "POST", "/.gateway/api/v1/users/carol/unlock", staffReason("asked nicely")); code != http.StatusForbidden {
 		t.Fatalf("support enabling an admin-disabled account: %d %v", code, body)
 	}
-	if code, body := staffCall(t, bob, "POST", "/.gateway/api/v1/users/carol/lock", reason("x")); code != http.StatusConflict {
+	if code, body := staffCall(t, bob, "POST", "/.gateway/api/v1/users/carol/lock", staffReason("x")); code != http.StatusConflict {
 		t.Fatalf("support re-locking a disabled account: %d %v, want 409", code, body)
 	}
-	if code, _ := staffCall(t, alice, "POST", "/.gateway/api/v1/users/carol/unlock", reason("came back")); code != http.StatusNoContent {
+	if code, _ := staffCall(t, alice, "POST", "/.gateway/api/v1/users/carol/unlock", staffReason("came back")); code != http.StatusNoContent {
 		t.Fatalf("admin enabling: %d", code)
 	}
 	// An operator's disable (the CLI) on top of a staff lock is the
 	// operator's too: support cannot lift it.
 	dave := g.CreateUser(t, "dave")
-	if code, _ := staffCall(t, bob, "POST", "/.gateway/api/v1/users/dave/lock", reason("suspicious")); code != http.StatusNoContent {
+	if code, _ := staffCall(t, bob, "POST", "/.gateway/api/v1/users/dave/lock", staffReason("suspicious")); code != http.StatusNoContent {
 		t.Fatalf("lock dave: %d", code)
 	}
 	disableUser(t, g, dave.ID)
-	if code, _ := staffCall(t, bob, "POST", "/.gateway/api/v1/users/dave/unlock", reason("sure")); code != http.StatusForbidden {
+	if code, _ := staffCall(t, bob, "POST", "/.gateway/api/v1/users/dave/unlock", staffReason("sure")); code != http.StatusForbidden {
 		t.Fatalf("support lifting an operator's disable: %d, want 403", code)
 	}
 	// Support cannot read the audit log.
@@ -510,10 +510,10 @@ func TestAPITokensAreScopedToStaffCalls(t *testing.T) {
 	secret := staffCreateToken(t, alice, "helpdesk-bot", "support")
 	bearer := []string{"Authorization", "Bearer " + secret}
 	bot := g.NewClient(t) // no cookie at all
-	if code, body := staffCall(t, bot, "GET", "/.gateway/api/v1/users?q=vic", nil, bearer...); code != http.StatusOK || !strings.Contains(jsonText(body), "victim") {
+	if code, body := staffCall(t, bot, "GET", "/.gateway/api/v1/users?q=vic", nil, bearer...); code != http.StatusOK || !strings.Contains(staffJSONText(body), "victim") {
 		t.Fatalf("token search: %d %v", code, body)
 	}
-	if code, body := staffCall(t, bot, "POST", "/.gateway/api/v1/users/victim/signout-all", reason("bot: phishing report 17"), bearer...); code != http.StatusNoContent {
+	if code, body := staffCall(t, bot, "POST", "/.gateway/api/v1/users/victim/signout-all", staffReason("bot: phishing report 17"), bearer...); code != http.StatusNoContent {
 		t.Fatalf("token sign-out: %d %v", code, body)
 	}
 	if staffAlive(t, vc) {
