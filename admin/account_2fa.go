@@ -8,6 +8,7 @@ import (
 
 	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/store"
+	"github.com/authgate/gateway/store/attempts"
 	"github.com/authgate/gateway/store/totp"
 	"github.com/authgate/gateway/templates"
 )
@@ -146,58 +147,53 @@ func (h *Handler) renderMFAError(w http.ResponseWriter, r *http.Request, p *stor
 	h.render(w, r, e.Status, templates.MFAStatus(page))
 }
 
-// checkMFACode runs one throttled code check for u (attempts are limited
-// per account, shared with the sign-in step). A wrong or replayed code is
-// counted and written to the activity stream.
+// checkMFACode runs one code check for u under the per-account limit on
+// code attempts, shared with the sign-in step (store/attempts). A wrong or
+// replayed code is written to the activity stream.
 func (h *Handler) checkMFACode(r *http.Request, u *store.User, typed string, allowRecovery bool) (totp.Outcome, *mfaError) {
-	if merr := h.mfaThrottleWait(r, u); merr != nil {
-		return totp.Outcome{}, merr
-	}
-	ctx := r.Context()
-	out, err := h.TOTP.Check(ctx, h.Store, u, typed, time.Now(), allowRecovery)
+	var out totp.Outcome
+	res, err := h.Attempts.Code(r.Context(), u.ID, func(ctx context.Context) (bool, error) {
+		var err error
+		out, err = h.TOTP.Check(ctx, h.Store, u, typed, time.Now(), allowRecovery)
+		return out.OK(), err
+	})
 	if err != nil {
 		h.Log.Error("2fa: check code", "err", err.Error(), "user_id", u.ID)
 		return totp.Outcome{}, errMFAUnavailable
 	}
-	if out.OK() {
-		if err := h.Store.ThrottleReset(context.WithoutCancel(ctx), totp.ThrottleKey(u.ID)); err != nil {
-			h.Log.Warn("2fa: reset throttle", "err", err.Error())
-		}
+	if res.OK {
 		return out, nil
+	}
+	if res.Throttled() {
+		return totp.Outcome{}, mfaThrottled(res.Wait, "")
 	}
 	refusal, detail := errMFAWrongCode, "wrong code"
 	if out.Replayed {
 		refusal, detail = errMFAReplayed, "code already used"
 	}
 	h.mfaEvent(r, u.ID, store.EventMFAFailed, detail+" (account page)")
-	return totp.Outcome{}, h.mfaCountFailure(r, u, refusal)
+	return totp.Outcome{}, h.mfaAfterFailure(r, u, refusal, res, "two-step codes")
 }
 
-// mfaThrottleWait refuses while the account's code attempts are paused.
-func (h *Handler) mfaThrottleWait(r *http.Request, u *store.User) *mfaError {
-	wait, err := h.Store.ThrottleWait(r.Context(), totp.ThrottleKey(u.ID))
-	if err != nil {
-		h.Log.Error("2fa: throttle check", "err", err.Error())
-		return errMFAUnavailable
+// mfaThrottled is the refusal of an attempt made during a pause (or of a
+// failure that started one, with what went wrong before the wait).
+func mfaThrottled(wait time.Duration, before string) *mfaError {
+	msg := attempts.Message(wait)
+	if before != "" {
+		msg = before + " " + msg
 	}
-	if wait > 0 {
-		return &mfaError{http.StatusTooManyRequests, "too_many_attempts", totp.ThrottleMessage(wait), totp.RetryAfter(wait)}
-	}
-	return nil
+	return &mfaError{http.StatusTooManyRequests, "too_many_attempts", msg, attempts.RetryAfter(wait)}
 }
 
-// mfaCountFailure counts a failed attempt; when it starts a pause the
-// refusal becomes a 429 that says when to try again.
-func (h *Handler) mfaCountFailure(r *http.Request, u *store.User, refusal *mfaError) *mfaError {
-	delay, err := h.Store.ThrottleFail(context.WithoutCancel(r.Context()), totp.ThrottleKey(u.ID), totp.Throttle)
-	if err != nil {
-		h.Log.Error("2fa: count failure", "err", err.Error())
-		return errMFAUnavailable
+// mfaAfterFailure notes a pause that a failure started and, when the
+// failure started or lengthened one, turns the refusal into a 429 that
+// says when to try again.
+func (h *Handler) mfaAfterFailure(r *http.Request, u *store.User, refusal *mfaError, res attempts.Result, what string) *mfaError {
+	if res.DelayStarted {
+		h.mfaEvent(r, u.ID, store.EventThrottled, what+" paused after too many failures ("+attempts.In(res.Delay)+")")
 	}
-	if delay > 0 {
-		h.mfaEvent(r, u.ID, store.EventThrottled, "two-step codes paused for "+totp.RetryAfter(delay)+" s")
-		return &mfaError{http.StatusTooManyRequests, "too_many_attempts",
-			refusal.Msg + " " + totp.ThrottleMessage(delay), totp.RetryAfter(delay)}
+	if res.Delay > 0 {
+		return mfaThrottled(res.Delay, refusal.Msg)
 	}
 	return refusal
 }

@@ -1,9 +1,11 @@
 package admin
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/authgate/gateway/store"
+	"github.com/authgate/gateway/store/attempts"
 	"github.com/authgate/gateway/store/totp"
 )
 
@@ -106,8 +108,7 @@ func (h *Handler) mfaRenewCodes(r *http.Request, p *store.Principal) (*store.Use
 
 // mfaDisable turns 2FA off after the password and a code (or a recovery
 // code), unless the person's role requires it. Every other session is
-// signed out; this one gets a new id. Wrong passwords count against the
-// same per-account limit as codes.
+// signed out; this one gets a new id.
 func (h *Handler) mfaDisable(w http.ResponseWriter, r *http.Request, p *store.Principal, password, code string) *mfaError {
 	u, merr := h.mfaUser(r.Context(), p)
 	if merr != nil {
@@ -119,17 +120,21 @@ func (h *Handler) mfaDisable(w http.ResponseWriter, r *http.Request, p *store.Pr
 	if h.mfaPolicyRequires(u.Roles) {
 		return errMFARequired
 	}
-	if merr := h.mfaThrottleWait(r, u); merr != nil {
-		return merr
-	}
-	ok, err := h.Hasher.Verify(r.Context(), u.PasswordHash, password)
+	// The password goes through the same limits as every other password
+	// check of this account (and of this client address).
+	res, err := h.Attempts.Password(r.Context(), attempts.User(u.ID), h.ClientIP(r), func(ctx context.Context) (bool, error) {
+		return h.Hasher.Verify(ctx, u.PasswordHash, password)
+	})
 	if err != nil {
 		h.Log.Error("2fa disable: verify password", "err", err.Error())
 		return errMFAUnavailable
 	}
-	if !ok {
+	if res.Throttled() {
+		return mfaThrottled(res.Wait, "")
+	}
+	if !res.OK {
 		h.mfaEvent(r, u.ID, store.EventSignInFailed, "wrong password when turning off two-step verification")
-		return h.mfaCountFailure(r, u, errMFAWrongPassword)
+		return h.mfaAfterFailure(r, u, errMFAWrongPassword, res, "password attempts")
 	}
 	if _, merr := h.checkMFACode(r, u, code, true); merr != nil {
 		return merr

@@ -17,7 +17,6 @@ import (
 	"github.com/authgate/gateway/internal/harness"
 	"github.com/authgate/gateway/internal/testenv"
 	"github.com/authgate/gateway/store"
-	"github.com/authgate/gateway/store/totp"
 )
 
 // mfaApp stands in for a person's authenticator app: oathtool with the
@@ -379,10 +378,10 @@ func TestMFACodeAttemptsAreLimited(t *testing.T) {
 func TestMFAPausedAttemptsRefuseEvenTheRightCode(t *testing.T) {
 	g := harness.Start(t, harness.Options{})
 	u := g.CreateUser(t, "dov")
-	_, app, _ := mfaEnrolAPI(t, g, "dov")
+	enrolled, app, codes := mfaEnrolAPI(t, g, "dov")
 	// Someone guessed a lot: the account's code attempts are paused for an
 	// hour (the counter the gateway keeps, filled directly).
-	if _, err := g.Store.ThrottleFail(t.Context(), totp.ThrottleKey(u.ID), store.ThrottlePolicy{Base: time.Hour, Max: time.Hour, Forget: time.Hour}); err != nil {
+	if _, err := g.Store.ThrottleFail(t.Context(), store.MFAThrottleKey(u.ID), store.ThrottlePolicy{Base: time.Hour, Max: time.Hour, Forget: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
 	c := g.NewClient(t)
@@ -390,11 +389,19 @@ func TestMFAPausedAttemptsRefuseEvenTheRightCode(t *testing.T) {
 	resp := mfaSubmit(t, c, app.code())
 	retry, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
 	msg := strings.TrimSpace(mfaDoc(t, resp).Find("#error").Text())
-	if resp.StatusCode != http.StatusTooManyRequests || retry < 3500 || !strings.Contains(msg, "Try again in 60 minutes") {
+	if resp.StatusCode != http.StatusTooManyRequests || retry < 3500 || !strings.Contains(msg, "Try again in 1 hour") {
 		t.Fatalf("right code while paused: %d Retry-After %d %q", resp.StatusCode, retry, msg)
 	}
 	if _, resp := c.Echo(t, "/"); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("upstream while paused: %d, want 401", resp.StatusCode)
+	}
+	// The account page and API share the pause: not even a recovery code
+	// turns 2FA off meanwhile.
+	resp = mfaPostJSON(t, enrolled, "/.gateway/api/v1/me/2fa/disable", `{"password":"`+harness.TestPassword+`","code":"`+codes[0]+`"}`)
+	var apiErr struct{ Code string }
+	mfaDecode(t, resp, &apiErr)
+	if resp.StatusCode != http.StatusTooManyRequests || apiErr.Code != "too_many_attempts" || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("API disable while paused: %d %q Retry-After %q", resp.StatusCode, apiErr.Code, resp.Header.Get("Retry-After"))
 	}
 }
 

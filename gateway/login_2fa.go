@@ -9,18 +9,17 @@ import (
 	"time"
 
 	"github.com/authgate/gateway/store"
+	"github.com/authgate/gateway/store/attempts"
 	"github.com/authgate/gateway/store/totp"
 	"github.com/authgate/gateway/templates"
 )
 
 // MFAStore is what the second sign-in step and forced enrolment need from
-// persistence besides UserStore (*store.Store implements it).
+// persistence besides UserStore (*store.Store implements it). Attempts are
+// limited by Deps.Attempts.
 type MFAStore interface {
 	totp.Store
 	UpdateUser(ctx context.Context, uid string, upd store.UserUpdate) error
-	ThrottleWait(ctx context.Context, key string) (time.Duration, error)
-	ThrottleFail(ctx context.Context, key string, p store.ThrottlePolicy) (time.Duration, error)
-	ThrottleReset(ctx context.Context, keys ...string) error
 }
 
 var _ MFAStore = (*store.Store)(nil)
@@ -147,35 +146,31 @@ func (g *Gateway) submitMFACode(w http.ResponseWriter, r *http.Request) {
 	g.finishMFASignIn(w, r, cur, u, out, rd, r.PostForm.Get("remember") == "1")
 }
 
-// checkMFACode runs one throttled code check for u. On refusal it has
-// written the activity event and answered through fail (status and
-// message), or answered 503 itself; ok is true only for an accepted code.
+// checkMFACode runs one code check for u under the per-account limit on
+// code attempts (store/attempts: taken before the check, so a burst of
+// parallel guesses cannot slip past it). On refusal it has written the
+// activity event and answered through fail (status and message), or
+// answered 503 itself; ok is true only for an accepted code.
 func (g *Gateway) checkMFACode(w http.ResponseWriter, r *http.Request, u *store.User, typed string,
 	allowRecovery bool, fail func(status int, msg string)) (totp.Outcome, bool) {
-	ctx := r.Context()
-	key := totp.ThrottleKey(u.ID)
-	wait, err := g.MFA.ThrottleWait(ctx, key)
-	if err != nil {
-		g.Log.Error("2fa: throttle check", "err", err.Error())
-		g.unavailable(w, r)
-		return totp.Outcome{}, false
-	}
-	if wait > 0 {
-		g.Metrics.Throttled.WithLabelValues("mfa").Inc()
-		w.Header().Set("Retry-After", totp.RetryAfter(wait))
-		fail(http.StatusTooManyRequests, totp.ThrottleMessage(wait))
-		return totp.Outcome{}, false
-	}
-	out, err := g.TOTP.Check(ctx, g.MFA, u, typed, time.Now(), allowRecovery)
+	var out totp.Outcome
+	res, err := g.Attempts.Code(r.Context(), u.ID, func(ctx context.Context) (bool, error) {
+		var err error
+		out, err = g.TOTP.Check(ctx, g.MFA, u, typed, time.Now(), allowRecovery)
+		return out.OK(), err
+	})
 	if err != nil {
 		g.Log.Error("2fa: check code", "err", err.Error(), "user_id", u.ID)
 		g.unavailable(w, r)
 		return totp.Outcome{}, false
 	}
-	if out.OK() {
-		if err := g.MFA.ThrottleReset(context.WithoutCancel(ctx), key); err != nil {
-			g.Log.Warn("2fa: reset throttle", "err", err.Error())
-		}
+	if res.Throttled() {
+		g.Metrics.SignIns.WithLabelValues("throttled").Inc()
+		w.Header().Set("Retry-After", attempts.RetryAfter(res.Wait))
+		fail(http.StatusTooManyRequests, attempts.Message(res.Wait))
+		return totp.Outcome{}, false
+	}
+	if res.OK {
 		return out, true
 	}
 	detail, msg := "wrong code", msgWrongCode
@@ -185,18 +180,15 @@ func (g *Gateway) checkMFACode(w http.ResponseWriter, r *http.Request, u *store.
 	g.Metrics.SignIns.WithLabelValues("mfa_failed").Inc()
 	g.Log.Info("authentication_failed", "step", "2fa", "username", u.Username, "client_ip", g.clientIP(r), "reason", detail)
 	g.event(r, u.ID, store.Event{Type: store.EventMFAFailed, Detail: detail})
-	delay, err := g.MFA.ThrottleFail(context.WithoutCancel(ctx), key, totp.Throttle)
-	if err != nil {
-		g.Log.Error("2fa: count failure", "err", err.Error())
-		g.unavailable(w, r)
-		return totp.Outcome{}, false
+	if res.DelayStarted {
+		g.event(r, u.ID, store.Event{Type: store.EventThrottled,
+			Detail: "two-step codes paused after too many wrong codes (" + attempts.In(res.Delay) + ")"})
 	}
-	if delay > 0 {
-		// This failure used up the free attempts: say so now rather than
-		// let the next (possibly right) code bounce off the delay.
-		g.event(r, u.ID, store.Event{Type: store.EventThrottled, Detail: "two-step codes paused for " + totp.RetryAfter(delay) + " s"})
-		w.Header().Set("Retry-After", totp.RetryAfter(delay))
-		fail(http.StatusTooManyRequests, msg+" "+totp.ThrottleMessage(delay))
+	if res.Delay > 0 {
+		// This failure started or lengthened a pause: say so now rather
+		// than let the next (possibly right) code bounce off it.
+		w.Header().Set("Retry-After", attempts.RetryAfter(res.Delay))
+		fail(http.StatusTooManyRequests, msg+" "+attempts.Message(res.Delay))
 		return totp.Outcome{}, false
 	}
 	fail(http.StatusUnauthorized, msg)

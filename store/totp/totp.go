@@ -18,8 +18,6 @@ import (
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/hotp"
-
-	"github.com/authgate/gateway/store"
 )
 
 // Parameters every authenticator app understands.
@@ -33,15 +31,6 @@ const (
 	// secretBytes is the secret's size: 160 bits, as RFC 4226 recommends.
 	secretBytes = 20
 )
-
-// Throttle limits code attempts per account, across replicas: five free
-// failures, then a delay from one second doubling up to fifteen minutes;
-// counters are forgotten after a day without failures. Redoing the password
-// step does not reset it.
-var Throttle = store.ThrottlePolicy{Free: 5, Base: time.Second, Max: 15 * time.Minute, Forget: 24 * time.Hour}
-
-// ThrottleKey is the throttle counter of uid's code attempts.
-func ThrottleKey(uid string) string { return "mfa:user:" + uid }
 
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 
