@@ -1,0 +1,225 @@
+// Command loadrig serves the three targets of the load comparison on
+// loopback — an upstream app, a bare httputil.ReverseProxy in front of it,
+// and the gateway in front of it with a signed-in user — or measures how
+// fast a revocation on one replica reaches another (-propagation).
+//
+// It is driven by bench/load.sh; it is not part of the product.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/authgate/gateway/config"
+	"github.com/authgate/gateway/internal/server"
+	"github.com/authgate/gateway/store"
+	"github.com/authgate/gateway/store/passwords"
+)
+
+func main() {
+	redisURL := flag.String("redis", "", "redis URL (required)")
+	propagation := flag.Int("propagation", 0, "measure propagation with this many revocations instead of serving")
+	flag.Parse()
+	if *redisURL == "" {
+		fmt.Fprintln(os.Stderr, "loadrig: -redis is required")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	if *propagation > 0 {
+		err = measurePropagation(ctx, *redisURL, *propagation)
+	} else {
+		err = serve(ctx, *redisURL)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadrig:", err)
+		os.Exit(1)
+	}
+}
+
+const password = "load test password 1234"
+
+// upstreamApp answers like a small JSON API endpoint.
+func upstreamApp() http.Handler {
+	body := []byte(`{"ok":true,"message":"hello from the app"}` + "\n")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	})
+}
+
+func listen(h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	go (&http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
+	return "http://" + ln.Addr().String(), nil
+}
+
+func startGateway(ctx context.Context, redisURL, upstream, secret string) (*server.App, error) {
+	cfg := config.Defaults()
+	cfg.Listen, cfg.OpsListen = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Upstream, cfg.Redis.URL, cfg.Secret = upstream, redisURL, secret
+	cfg.Cookie.Secure = false
+	cfg.Log.Level = "error"
+	// The limiter stays on, so its cost is measured, but high enough that
+	// one session driven by wrk is never refused.
+	rate, err := config.ParseRate("1000000/s")
+	if err != nil {
+		return nil, err
+	}
+	cfg.RateLimit.PerSession, cfg.RateLimit.SessionBurst = rate, 1000000
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	a, err := server.New(ctx, &cfg, log, server.Options{HashParams: passwords.TestParams()})
+	if err != nil {
+		return nil, err
+	}
+	return a, a.Listen()
+}
+
+// signIn creates a user on a and signs in over HTTP, returning the cookie.
+func signIn(ctx context.Context, a *server.App, name string) (*http.Cookie, error) {
+	hash, err := a.Hasher.Hash(ctx, password)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Store.CreateUser(ctx, &store.User{Username: name, Email: name + "@example.com", PasswordHash: hash}); err != nil {
+		return nil, err
+	}
+	jar, _ := cookiejar.New(nil)
+	base := "http://" + a.PublicAddr
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest(http.MethodPost, base+"/.gateway/login", strings.NewReader(url.Values{"username": {name}, "password": {password}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	u, _ := url.Parse(base)
+	for _, ck := range jar.Cookies(u) {
+		if ck.Name == a.Config.Cookie.Name {
+			return ck, nil
+		}
+	}
+	return nil, fmt.Errorf("sign-in gave no cookie (status %d)", resp.StatusCode)
+}
+
+func serve(ctx context.Context, redisURL string) error {
+	upstream, err := listen(upstreamApp())
+	if err != nil {
+		return err
+	}
+	up, _ := url.Parse(upstream)
+	// The bare proxy gets the same transport sizing as the gateway, so the
+	// comparison measures the auth work, not connection churn.
+	bare, err := listen(&httputil.ReverseProxy{
+		Rewrite:   func(pr *httputil.ProxyRequest) { pr.SetURL(up); pr.SetXForwarded() },
+		Transport: &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 256, IdleConnTimeout: 90 * time.Second},
+	})
+	if err != nil {
+		return err
+	}
+	a, err := startGateway(ctx, redisURL, upstream, rand.Text()+rand.Text())
+	if err != nil {
+		return err
+	}
+	defer a.Shutdown(5 * time.Second)
+	ck, err := signIn(ctx, a, "loaduser")
+	if err != nil {
+		return err
+	}
+	out, _ := json.Marshal(map[string]string{
+		"upstream": upstream, "bare": bare, "gateway": "http://" + a.PublicAddr,
+		"cookie": ck.Name + "=" + ck.Value,
+	})
+	fmt.Println(string(out))
+	<-ctx.Done()
+	return nil
+}
+
+// measurePropagation signs n sessions in on replica A, then for each one
+// revokes it on A (logout over HTTP) and times until replica B refuses the
+// same cookie, polling B's session check in a tight loop.
+func measurePropagation(ctx context.Context, redisURL string, n int) error {
+	upstream, err := listen(upstreamApp())
+	if err != nil {
+		return err
+	}
+	secret := rand.Text() + rand.Text()
+	a, err := startGateway(ctx, redisURL, upstream, secret)
+	if err != nil {
+		return err
+	}
+	defer a.Shutdown(time.Second)
+	b, err := startGateway(ctx, redisURL, upstream, secret)
+	if err != nil {
+		return err
+	}
+	defer b.Shutdown(time.Second)
+	var cookies []*http.Cookie
+	for i := range n {
+		ck, err := signIn(ctx, a, fmt.Sprintf("prop%d", i))
+		if err != nil {
+			return err
+		}
+		cookies = append(cookies, ck)
+	}
+	var took []time.Duration
+	for _, ck := range cookies {
+		probe := httptest.NewRequest(http.MethodGet, "/", nil)
+		probe.AddCookie(ck)
+		if _, out := b.Sessions.Authenticate(probe); out != store.Valid {
+			return fmt.Errorf("B does not accept a fresh session (outcome %v)", out)
+		}
+		req, _ := http.NewRequest(http.MethodPost, "http://"+a.PublicAddr+"/.gateway/logout", nil)
+		req.AddCookie(ck)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			return fmt.Errorf("logout on A: status %d", resp.StatusCode)
+		}
+		start := time.Now()
+		for {
+			if _, out := b.Sessions.Authenticate(probe); out != store.Valid {
+				break
+			}
+			if time.Since(start) > 5*time.Second {
+				return fmt.Errorf("B still accepts a revoked session after 5 s")
+			}
+			time.Sleep(50 * time.Microsecond)
+		}
+		took = append(took, time.Since(start))
+	}
+	slices.Sort(took)
+	pct := func(p float64) time.Duration { return took[int(float64(len(took)-1)*p)] }
+	fmt.Printf("propagation of %d revocations from replica A to replica B (time from A's answer to B refusing):\n", n)
+	fmt.Printf("  p50 %v  p99 %v  max %v  (target p99 <= 100ms)\n", pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), took[len(took)-1].Round(10*time.Microsecond))
+	return nil
+}
