@@ -1,12 +1,12 @@
 package gateway
 
 import (
-	"github.com/authgate/gateway/store"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/authgate/gateway/gateway/httpsafe"
+	"github.com/authgate/gateway/store"
 )
 
 // serveProtected is the hot path: every request for the upstream app. The
