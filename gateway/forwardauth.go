@@ -1,10 +1,11 @@
 package gateway
 
 import (
-	"github.com/authgate/gateway/store"
 	"net/http"
 	"net/netip"
 	"net/url"
+
+	"github.com/authgate/gateway/store"
 )
 
 // forwardAuth answers nginx auth_request, Traefik ForwardAuth and Caddy
