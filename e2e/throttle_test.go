@@ -247,12 +247,18 @@ func TestThrottleReauthSharesTheAccountCounter(t *testing.T) {
 // strict CSP), leads back to the form, and the password works after the
 // wait.
 func TestThrottleBrowserSeesWhenToTryAgain(t *testing.T) {
-	g := harness.Start(t, harness.Options{Configure: func(c *config.Config) { c.Throttle.PasswordAccount = thrPolicy(2) }})
+	// A 2 s delay, long enough to fill in the form before it ends.
+	p := thrPolicy(2)
+	p.Base = config.Duration{Duration: 2 * time.Second}
+	g := harness.Start(t, harness.Options{Configure: func(c *config.Config) { c.Throttle.PasswordAccount = p }})
 	g.CreateUser(t, "jade")
+	ctx := browsertest.New(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(g.URL+"/.gateway/login")); err != nil {
+		t.Fatal(err)
+	}
 	for i := range 3 {
 		thrSignIn(t, g.NewClient(t), "jade", "stranger "+strconv.Itoa(i))
 	}
-	ctx := browsertest.New(t)
 	submit := func(want int) {
 		t.Helper()
 		if err := chromedp.Do(ctx,
@@ -314,4 +320,49 @@ func thrUserID(t *testing.T, g *harness.Gateway, name string) string {
 		t.Fatal(err)
 	}
 	return u.ID
+}
+
+func TestThrottleStrangerDoesNotSlowDownTheOwnersBrowser(t *testing.T) {
+	g := harness.Start(t, harness.Options{Configure: func(c *config.Config) { c.Throttle.PasswordAccount = thrPolicy(2) }})
+	g.CreateUser(t, "kim")
+	owner := g.NewClient(t)
+	resp := owner.PostForm(t, "/.gateway/login", url.Values{"username": {"kim"}, "password": {harness.TestPassword}, "rd": {"/"}})
+	resp.Body.Close()
+	var known *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if strings.HasSuffix(ck.Name, "_known") {
+			known = ck
+		}
+	}
+	if resp.StatusCode != http.StatusSeeOther || known == nil || known.Path != "/.gateway/login" || !known.HttpOnly || known.SameSite != http.SameSiteStrictMode {
+		t.Fatalf("first sign-in: %d, known-browser cookie %+v", resp.StatusCode, known)
+	}
+	if e, _ := owner.Echo(t, "/"); e == nil || strings.Contains(e.Header.Get("Cookie"), "_known") {
+		t.Fatalf("the app sees the known-browser cookie (or the owner is not signed in): %+v", e)
+	}
+
+	// A stranger keeps the account's counter in a delay...
+	for i := range 3 {
+		thrSignIn(t, g.NewClient(t), "kim", "stranger "+strconv.Itoa(i))
+	}
+	thrWantThrottled(t, thrSignIn(t, g.NewClient(t), "kim", harness.TestPassword), "right password from a new browser")
+	// ...but the owner's browser signs in at once.
+	if got := thrSignIn(t, owner, "kim", harness.TestPassword); got.Status != http.StatusSeeOther {
+		t.Fatalf("owner's browser during the stranger's delay: %+v, want signed in", got)
+	}
+	// Its own wrong passwords are limited all the same.
+	for i := range 2 {
+		if got := thrSignIn(t, owner, "kim", "typo "+strconv.Itoa(i)); got.Status != http.StatusUnauthorized {
+			t.Fatalf("owner's typo %d: %+v", i+1, got)
+		}
+	}
+	if got := thrSignIn(t, owner, "kim", "typo 3"); got.Status != http.StatusTooManyRequests {
+		t.Fatalf("owner's 3rd typo: %+v, want the delay to start", got)
+	}
+	thrWantThrottled(t, thrSignIn(t, owner, "kim", harness.TestPassword), "owner's browser after its own typos")
+	// A forged cookie is just a new browser.
+	forged := g.NewClient(t)
+	u, _ := url.Parse(g.URL + "/.gateway/login")
+	forged.Jar.SetCookies(u, []*http.Cookie{{Name: known.Name, Value: "someid.AAAAAAAAAAAAAAAAAAAAAAAA", Path: "/.gateway/login"}})
+	thrWantThrottled(t, thrSignIn(t, forged, "kim", harness.TestPassword), "browser with a forged known-browser cookie")
 }

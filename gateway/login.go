@@ -77,7 +77,7 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	u, res, err := g.checkPasswordThrottled(r.Context(), username, password, ip) // throttle.go
+	u, res, err := g.checkPasswordThrottled(r, username, password, ip) // throttle.go
 	if err != nil {
 		g.Log.Error("sign-in check failed", "err", err.Error(), "client_ip", ip)
 		g.unavailable(w, r)
@@ -105,6 +105,7 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 		g.render(w, r, http.StatusForbidden, g.loginPage(r, typed, rd, msgDisabled, ""))
 		return
 	}
+	g.markKnownBrowser(w, r, u.ID) // throttle_browser.go
 	g.endPreviousSession(r)
 
 	pending, remembered := store.PendingNone, false

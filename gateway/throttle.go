@@ -24,8 +24,10 @@ const (
 // unknown one) and per client address. The limits are checked before the
 // password, so during a delay even the right password is refused, with the
 // same answer. u is nil for an unknown user; known and unknown users take
-// the same path and about the same time (a dummy hash for unknown ones).
-func (g *Gateway) checkPasswordThrottled(ctx context.Context, username, password, ip string) (*store.User, attempts.Result, error) {
+// the same path and about the same time (a dummy hash for unknown ones). A
+// browser that signed in to the account before is counted on its own.
+func (g *Gateway) checkPasswordThrottled(r *http.Request, username, password, ip string) (*store.User, attempts.Result, error) {
+	ctx := r.Context()
 	u, err := g.Users.FindUserByName(ctx, username)
 	if errors.Is(err, store.ErrNotFound) {
 		u = nil
@@ -35,6 +37,9 @@ func (g *Gateway) checkPasswordThrottled(ctx context.Context, username, password
 	acct := attempts.Name(username)
 	if u != nil {
 		acct = attempts.User(u.ID)
+		if id, ok := g.knownBrowser(r, u.ID); ok { // throttle_browser.go
+			acct = attempts.KnownBrowser(id)
+		}
 	}
 	res, err := g.Attempts.Password(ctx, acct, ip, func(ctx context.Context) (bool, error) {
 		if u == nil {

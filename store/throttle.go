@@ -24,6 +24,7 @@ const (
 	throttlePasswordUser = "pw:user:" // password attempts on a known account, by user id
 	throttlePasswordName = "pw:name:" // password attempts on an unknown username
 	throttlePasswordIP   = "pw:ip:"   // password attempts from one client address
+	throttlePasswordDev  = "pw:dev:"  // password attempts from a browser known to the account
 	throttleMFAUser      = "mfa:user:"
 )
 
@@ -40,6 +41,10 @@ func PasswordNameThrottleKey(canonical string) string { return throttlePasswordN
 // PasswordIPThrottleKey counts password attempts from one client (an IPv4
 // address or an IPv6 /64, as the caller chose).
 func PasswordIPThrottleKey(client string) string { return throttlePasswordIP + client }
+
+// PasswordBrowserThrottleKey counts password attempts from a browser that
+// has signed in to the account before (by the random id of its cookie).
+func PasswordBrowserThrottleKey(id string) string { return throttlePasswordDev + id }
 
 // MFAThrottleKey counts second-factor code attempts on an account. Signing
 // in with the password again does not reset it.

@@ -102,6 +102,15 @@ func User(uid string) Account {
 	return Account{key: store.PasswordUserThrottleKey(uid), known: true}
 }
 
+// KnownBrowser is the account counter of a browser that has signed in to
+// the account before (id is its cookie's random id): a stranger keeping the
+// account's own counter in a delay does not slow down such a browser. On
+// success only this counter is reset, so the owner signing in does not hand
+// the stranger a fresh set of free attempts.
+func KnownBrowser(id string) Account {
+	return Account{key: store.PasswordBrowserThrottleKey(id), known: true}
+}
+
 // Name is the account counter of a username that does not exist, in its
 // canonical spelling, so "Bob", " bob" and "BOB" share one counter.
 func Name(canonical string) Account {
