@@ -4,8 +4,10 @@
 // codes with ±1 step of clock skew and says which time step matched, and
 // makes and hashes single-use recovery codes.
 //
-// It keeps no state: replay protection is the caller's (pass the matched
-// step to store.ConsumeMFAStep), and so is storage.
+// It keeps no state of its own: Check records the matched time step and
+// used recovery codes through the store (store.ConsumeMFAStep and
+// store.ConsumeRecoveryCode, atomic in Redis), so a code is accepted once
+// even across replicas.
 package totp
 
 import (
