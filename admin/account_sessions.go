@@ -71,7 +71,7 @@ func (h *Handler) revokeOwnSession(ctx context.Context, r *http.Request, p *stor
 		what = sess.Name + ", " + what
 	}
 	h.accountEvent(ctx, r, uid, store.Event{
-		Type: store.EventSessionRevoked, Detail: "signed out " + what + " (" + sess.IP + ")",
+		Type: store.EventSessionRevoked, Detail: "signed out " + what + ", last used from " + sess.IP,
 	})
 	return sid == p.Claims.SessionID, nil
 }
