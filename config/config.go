@@ -72,7 +72,7 @@ type Route struct {
 	Upstream    string   `yaml:"upstream"`
 	UpstreamURL *url.URL `yaml:"-"`
 	// RateLimit overrides the global rate limits on this route.
-	RateLimit RouteRateLimit `yaml:"rate_limit"`
+	RateLimit RouteRateLimit `yaml:"rate_limit,omitempty"`
 }
 
 // Redis says where the store lives. An empty URL selects the embedded,

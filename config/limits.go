@@ -32,10 +32,10 @@ type RateLimit struct {
 // RouteRateLimit overrides the global rate limits for one route; unset
 // fields inherit the global values.
 type RouteRateLimit struct {
-	PerSession   Rate `yaml:"per_session"`
-	SessionBurst int  `yaml:"session_burst"`
-	PerIP        Rate `yaml:"per_ip"`
-	IPBurst      int  `yaml:"ip_burst"`
+	PerSession   Rate `yaml:"per_session,omitempty"`
+	SessionBurst int  `yaml:"session_burst,omitempty"`
+	PerIP        Rate `yaml:"per_ip,omitempty"`
+	IPBurst      int  `yaml:"ip_burst,omitempty"`
 }
 
 // IsZero reports whether the route overrides nothing.
@@ -72,6 +72,9 @@ type Rate struct {
 	Events int
 	Per    time.Duration
 }
+
+// IsZero reports whether the rate is unset (for YAML's omitempty).
+func (r Rate) IsZero() bool { return !r.IsSet() }
 
 // IsSet reports whether the rate was written at all.
 func (r Rate) IsSet() bool { return r.Per > 0 }
