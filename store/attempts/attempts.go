@@ -90,16 +90,12 @@ func (r Result) Throttled() bool { return r.Wait > 0 }
 type Verify func(ctx context.Context) (bool, error)
 
 // Account names the per-account counter of a password attempt.
-type Account struct {
-	key string
-	// known is true for a real account (reset on success).
-	known bool
-}
+type Account struct{ key string }
 
 // User is the account counter of a known user, shared by sign-in,
 // re-authentication, password change and the API.
 func User(uid string) Account {
-	return Account{key: store.PasswordUserThrottleKey(uid), known: true}
+	return Account{key: store.PasswordUserThrottleKey(uid)}
 }
 
 // KnownBrowser is the account counter of a browser that has signed in to
@@ -108,7 +104,7 @@ func User(uid string) Account {
 // success only this counter is reset, so the owner signing in does not hand
 // the stranger a fresh set of free attempts.
 func KnownBrowser(id string) Account {
-	return Account{key: store.PasswordBrowserThrottleKey(id), known: true}
+	return Account{key: store.PasswordBrowserThrottleKey(id)}
 }
 
 // Name is the account counter of a username that does not exist, in its
