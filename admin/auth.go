@@ -3,6 +3,7 @@ package admin
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/authgate/gateway/store"
 )
@@ -24,12 +25,20 @@ func (h *Handler) withUser(next func(http.ResponseWriter, *http.Request, *store.
 		case store.Ended:
 			h.Sessions.Clear(w)
 		}
-		if wantsHTML(r) && r.Method == http.MethodGet {
-			target := h.prefix + "/login"
+		// Browsers go to the login page, also when a form is posted from a
+		// page whose session has ended meanwhile (signed out from another
+		// device): they come back to the account page, not to the action,
+		// which is not repeated.
+		if wantsHTML(r) && !strings.HasPrefix(r.URL.Path, h.prefix+"/api/") {
+			target, status := h.prefix+"/login", http.StatusFound
 			if outcome == store.Pending {
 				target += "/2fa"
 			}
-			http.Redirect(w, r, target+"?rd="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
+			back := r.URL.RequestURI()
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				back, status = h.prefix+"/account", http.StatusSeeOther
+			}
+			http.Redirect(w, r, target+"?rd="+url.QueryEscape(back), status)
 			return
 		}
 		writeJSONError(w, http.StatusUnauthorized, "unauthenticated", "sign in required")
