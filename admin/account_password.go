@@ -98,7 +98,7 @@ func (h *Handler) changePassword(ctx context.Context, w http.ResponseWriter, r *
 	// Typing the current password just now was a sign-in: the kept session
 	// counts as freshly authenticated.
 	kept := *p
-	kept.Claims.AuthAt = time.Now().UnixNano()
+	kept.Claims.AuthAt = h.Now().UnixNano()
 	if err := h.Sessions.SignOutEverywhere(ctx, w, u.ID, &kept, h.ClientIP(r), r.UserAgent()); err != nil {
 		return fmt.Errorf("password changed but signing out other devices failed: %w", err)
 	}

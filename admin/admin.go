@@ -50,6 +50,9 @@ type Deps struct {
 	TOTP *totp.Codec
 	// Places finds the approximate place of an IP (OpenPlaces); nil shows none.
 	Places *Places
+	// Now is the clock of sign-in times, the sessions' clock (nil means
+	// time.Now); tests move it forward to make a sign-in old.
+	Now func() time.Time
 }
 
 // Handler serves everything under the prefix that the gateway does not.
@@ -61,6 +64,9 @@ type Handler struct {
 
 // New builds the admin handler and its route table.
 func New(d Deps) *Handler {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
 	h := &Handler{Deps: d, prefix: d.Config.PathPrefix, mux: http.NewServeMux()}
 	h.routes()
 	return h

@@ -13,7 +13,7 @@ import (
 // recent reports whether the session's password entry is within the
 // re-authentication window.
 func (h *Handler) recent(p *store.Principal) bool {
-	return time.Since(time.Unix(0, p.Claims.AuthAt)) <= h.Config.Session.ReauthWindow.Duration
+	return h.Now().Sub(time.Unix(0, p.Claims.AuthAt)) <= h.Config.Session.ReauthWindow.Duration
 }
 
 // requireRecentAuth guards a sensitive POST. It returns true when the sign-in
@@ -95,7 +95,7 @@ func (h *Handler) checkReauthPassword(w http.ResponseWriter, r *http.Request, p 
 		}
 		return false, http.StatusUnauthorized, "Wrong password."
 	}
-	c, err := h.Sessions.Reissue(r.Context(), w, p, time.Now(), p.Claims.MFA, h.ClientIP(r), r.UserAgent())
+	c, err := h.Sessions.Reissue(r.Context(), w, p, h.Now(), p.Claims.MFA, h.ClientIP(r), r.UserAgent())
 	if err != nil {
 		return false, http.StatusServiceUnavailable, msgTryAgain
 	}

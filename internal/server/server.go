@@ -125,7 +125,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		TOTP:   mfaCodec,
 		Config: cfg, Store: st, Sessions: a.Sessions, Hasher: a.Hasher, Log: log, Registerer: reg, Places: places,
 		ClientIP: func(r *http.Request) string { return httpsafe.ClientIP(r, cfg.TrustedPrefixes).String() },
-		Attempts: guard,
+		Attempts: guard, Now: opt.Now,
 	})
 	gw, err := gateway.New(gateway.Deps{
 		MFA: st, TOTP: mfaCodec,
