@@ -5,7 +5,8 @@
 //	gateway [--config FILE] users add NAME --email E --role user|support|admin [--password-stdin]
 //	gateway [--config FILE] users passwd NAME [--password-stdin]
 //	gateway [--config FILE] users list
-//	gateway [--config FILE] users disable NAME
+//	gateway [--config FILE] users disable|enable NAME
+//	gateway [--config FILE] users unthrottle NAME [--ip ADDRESS]
 //	gateway [--config FILE] config check
 package main
 
@@ -83,6 +84,7 @@ commands:
   users list
   users disable NAME
   users enable NAME
+  users unthrottle [NAME] [--ip ADDRESS]   clear brute-force delays of an account and/or a client address
   config check               validate and print the effective configuration, secrets masked
 
 Every setting can also be given as an environment variable GATEWAY_…, e.g.
