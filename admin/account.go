@@ -73,13 +73,21 @@ func (h *Handler) accountPage(ctx context.Context, p *store.Principal) (template
 	}
 	page.Devices = h.deviceRows(sessions, p)
 	for _, e := range events {
-		page.Activity = append(page.Activity, templates.ActivityRow{
+		row := templates.ActivityRow{
 			Time: e.Time, What: eventWords(e.Type), Device: eventDevice(e), IP: e.IP,
 			Place: h.Places.Lookup(e.IP), Detail: e.Detail, Actor: e.Actor, Alert: eventAlert(e),
-		})
+		}
+		page.Activity = append(page.Activity, row)
+		if e.Type == store.EventNewDevice && h.Now().Sub(e.Time) < newDeviceAlertFor {
+			page.NewDevices = append(page.NewDevices, row)
+		}
 	}
 	return page, nil
 }
+
+// newDeviceAlertFor is how long a sign-in from a new browser stays at the
+// top of the page as an alert (it stays in the activity list after that).
+const newDeviceAlertFor = 14 * 24 * time.Hour
 
 // deviceRows are the sessions as the page and the API show them, newest
 // activity first. The device asking is in use right now, whatever its last

@@ -20,6 +20,7 @@ type UserStore interface {
 	FindUserByName(ctx context.Context, name string) (*store.User, error)
 	FindUserByID(ctx context.Context, uid string) (*store.User, error)
 	AppendEvent(ctx context.Context, uid string, e store.Event) error
+	FindEvents(ctx context.Context, uid string, n int64) ([]store.Event, error)
 }
 
 // Deps are the gateway's collaborators, built in main.

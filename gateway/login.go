@@ -105,7 +105,6 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 		g.render(w, r, http.StatusForbidden, g.loginPage(r, typed, rd, msgDisabled, ""))
 		return
 	}
-	g.markKnownBrowser(w, r, u.ID) // throttle_browser.go
 	g.endPreviousSession(r)
 
 	pending, remembered := store.PendingNone, false
@@ -117,6 +116,8 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 	case g.mfaRequired(u.Roles):
 		pending = store.PendingEnroll
 	}
+	g.noteNewDevice(r, u, pending == store.PendingCode) // new_device.go
+	g.markKnownBrowser(w, r, u.ID)                      // throttle_browser.go
 	if _, err := g.Sessions.Issue(r.Context(), w, store.IssueOptions{
 		UserID: u.ID, Pending: pending, MFA: remembered, IP: ip, Agent: r.UserAgent(),
 	}); err != nil {
