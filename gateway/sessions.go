@@ -12,7 +12,6 @@ import (
 
 	"github.com/gorilla/securecookie"
 
-	"github.com/authgate/gateway/gateway/httpsafe"
 	"github.com/authgate/gateway/store"
 )
 
@@ -218,10 +217,6 @@ func (s *Sessions) Clear(w http.ResponseWriter) {
 		Name: s.cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		Secure: s.secure, SameSite: http.SameSiteLaxMode,
 	})
-}
-
-func (s *Sessions) clientIP(r *http.Request) string {
-	return httpsafe.ClientIP(r, s.trusted).String()
 }
 
 // CookieName is the session cookie's name (stripped before proxying).

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -193,7 +194,7 @@ func measurePropagation(ctx context.Context, redisURL string, n int) error {
 		probe := httptest.NewRequest(http.MethodGet, "/", nil)
 		probe.AddCookie(ck)
 		if _, out := b.Sessions.Authenticate(probe); out != store.Valid {
-			return fmt.Errorf("B does not accept a fresh session (outcome %v)", out)
+			return fmt.Errorf("replica B does not accept a fresh session (outcome %v)", out)
 		}
 		asked := time.Now()
 		req, _ := http.NewRequest(http.MethodPost, "http://"+a.PublicAddr+"/.gateway/logout", nil)
@@ -212,7 +213,7 @@ func measurePropagation(ctx context.Context, redisURL string, n int) error {
 				break
 			}
 			if time.Since(start) > 5*time.Second {
-				return fmt.Errorf("B still accepts a revoked session after 5 s")
+				return errors.New("replica B still accepts a revoked session after 5 s")
 			}
 			time.Sleep(50 * time.Microsecond)
 		}

@@ -23,7 +23,7 @@ import (
 // users manages accounts directly in the store the gateway uses.
 func (e *env) users(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: gateway users add|passwd|list|disable|enable|unthrottle ...")
+		return errors.New("usage: gateway users add|passwd|list|disable|enable|unthrottle (see gateway help)")
 	}
 	cfg, err := config.LoadStoreOnly(e.configPath, e.environ)
 	if err != nil {
