@@ -49,7 +49,7 @@ pids+=($!)
 for _ in $(seq 200); do [ -s "$tmp/rig.json" ] && break; sleep 0.05; done
 [ -s "$tmp/rig.json" ] || { cat "$tmp/rig.log" >&2; exit 1; }
 field() { sed -E "s/.*\"$1\":\"([^\"]*)\".*/\1/" "$tmp/rig.json"; }
-BARE=$(field bare) GATEWAY=$(field gateway) COOKIE=$(field cookie)
+BARE=$(field bare) GATEWAY=$(field gateway) COOKIE=$(field cookie) UPSTREAM=$(field upstream)
 
 # Sanity: the gateway proxies with the cookie and refuses without it.
 curl -fsS -o /dev/null -H "Cookie: $COOKIE" "$GATEWAY/api" || { echo "gateway refused the load cookie" >&2; exit 1; }
@@ -97,6 +97,10 @@ for conns in "$HEAVY" "$MODERATE"; do
 	done
 done
 
+# Going direct to the upstream, for reference (no proxy at all).
+read -r d_rps d_p50 d_p99 _ < <(run direct "$UPSTREAM" "$MODERATE")
+printf "%-9s %-5s %12s %10s %10s\n" direct "$MODERATE" "$d_rps" "$d_p50" "$d_p99"
+
 mean() { echo "$1" | tr ' ' '\n' | awk -F: -v f="$2" 'NF {s+=$f; n++} END {printf "%.3f", s/n}'; }
 echo
 echo "summary (mean of 2 rounds each, same run, servers on one core, wrk on the other):"
@@ -107,9 +111,13 @@ for conns in "$HEAVY" "$MODERATE"; do
 	awk -v c="$conns" -v br="$b_rps" -v gr="$g_rps" -v b50="$b_p50" -v g50="$g_p50" -v b99="$b_p99" -v g99="$g_p99" 'BEGIN {
 		printf "  %2d connections: throughput gateway/bare = %.3f (%.0f vs %.0f req/s); p50 added %.3f ms; p99 added %.3f ms\n", c, gr/br, gr, br, g50-b50, g99-b99 }'
 done
+awk -v c="$MODERATE" -v r="$d_rps" -v p50="$d_p50" -v p99="$d_p99" -v g50="$(mean "${R[gw_$MODERATE]}" 2)" -v g99="$(mean "${R[gw_$MODERATE]}" 3)" 'BEGIN {
+	printf "  going direct to the upstream (%d connections): %.0f req/s, p50 %.3f ms, p99 %.3f ms; the gateway adds p50 %.3f ms, p99 %.3f ms\n", c, r, p50, p99, g50-p50, g99-p99 }'
 awk -v c="$gw_calls" -v n="$gw_requests" 'BEGIN { printf "  redis commands per proxied request: %.5f (%d commands over %d requests)\n", (n ? c/n : 0), c, n }'
 echo "  targets: throughput ratio >= 0.90, p99 added <= 0.2 ms at moderate load, ~0 redis commands per request"
 
 echo
 kill "${pids[1]}" 2>/dev/null || true
 "${PIN_SERVER[@]}" "$tmp/loadrig" -redis "$REDIS" -propagation 100 2>>"$tmp/rig.log" || { cat "$tmp/rig.log" >&2; exit 1; }
+echo
+"${PIN_SERVER[@]}" "$tmp/loadrig" -redis "$REDIS" -signins 20 2>>"$tmp/rig.log" || { cat "$tmp/rig.log" >&2; exit 1; }

@@ -37,6 +37,7 @@ import (
 func main() {
 	redisURL := flag.String("redis", "", "redis URL (required)")
 	propagation := flag.Int("propagation", 0, "measure propagation with this many revocations instead of serving")
+	signins := flag.Int("signins", 0, "time this many sign-ins with the production argon2id parameters instead of serving")
 	flag.Parse()
 	if *redisURL == "" {
 		fmt.Fprintln(os.Stderr, "loadrig: -redis is required")
@@ -45,9 +46,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var err error
-	if *propagation > 0 {
+	switch {
+	case *propagation > 0:
 		err = measurePropagation(ctx, *redisURL, *propagation)
-	} else {
+	case *signins > 0:
+		err = measureSignIns(ctx, *redisURL, *signins)
+	default:
 		err = serve(ctx, *redisURL)
 	}
 	if err != nil {
@@ -77,6 +81,10 @@ func listen(h http.Handler) (string, error) {
 }
 
 func startGateway(ctx context.Context, redisURL, upstream, secret string) (*server.App, error) {
+	return startGatewayWith(ctx, redisURL, upstream, secret, passwords.TestParams())
+}
+
+func startGatewayWith(ctx context.Context, redisURL, upstream, secret string, hash passwords.Params) (*server.App, error) {
 	cfg := config.Defaults()
 	cfg.Listen, cfg.OpsListen = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Upstream, cfg.Redis.URL, cfg.Secret = upstream, redisURL, secret
@@ -93,7 +101,7 @@ func startGateway(ctx context.Context, redisURL, upstream, secret string) (*serv
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	a, err := server.New(ctx, &cfg, log, server.Options{HashParams: passwords.TestParams()})
+	a, err := server.New(ctx, &cfg, log, server.Options{HashParams: hash})
 	if err != nil {
 		return nil, err
 	}
@@ -228,5 +236,51 @@ func measurePropagation(ctx context.Context, redisURL string, n int) error {
 	fmt.Printf("propagation of %d revocations from replica A to replica B (target p99 <= 100ms):\n", n)
 	report("after A answered the sign-out, until B refuses:", took)
 	report("from the start of the sign-out request:", fromStart)
+	return nil
+}
+
+// measureSignIns times complete password sign-ins over HTTP (form post to
+// the 303 with a session cookie) with the production argon2id parameters.
+func measureSignIns(ctx context.Context, redisURL string, n int) error {
+	upstream, err := listen(upstreamApp())
+	if err != nil {
+		return err
+	}
+	a, err := startGatewayWith(ctx, redisURL, upstream, rand.Text()+rand.Text(), passwords.DefaultParams())
+	if err != nil {
+		return err
+	}
+	defer a.Shutdown(time.Second)
+	var took []time.Duration
+	for i := range n {
+		start := time.Now()
+		if _, err := signIn(ctx, a, fmt.Sprintf("signin%d", i)); err != nil {
+			return err
+		}
+		took = append(took, time.Since(start))
+	}
+	// signIn also hashes the new user's password; time the sign-in alone.
+	took = took[:0]
+	for i := range n {
+		name := fmt.Sprintf("signin%d", i)
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		body := url.Values{"username": {name}, "password": {password}}.Encode()
+		start := time.Now()
+		req, _ := http.NewRequest(http.MethodPost, "http://"+a.PublicAddr+"/.gateway/login", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := c.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			return fmt.Errorf("sign-in %s: status %d", name, resp.StatusCode)
+		}
+		took = append(took, time.Since(start))
+	}
+	slices.Sort(took)
+	fmt.Printf("sign-in with argon2id m=64MiB t=3 p=4 (%d sequential sign-ins): p50 %v  p99 %v\n", n,
+		took[len(took)/2].Round(time.Millisecond), took[int(float64(len(took)-1)*0.99)].Round(time.Millisecond))
 	return nil
 }
