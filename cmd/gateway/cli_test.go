@@ -180,6 +180,7 @@ func TestUsersCommands(t *testing.T) {
 	if out, _, err := cli(t, env, "", "users", "disable", "alice"); err != nil || !strings.Contains(out, "disabled") {
 		t.Fatalf("users disable: %v %q", err, out)
 	}
+	cookie := fresh.SessionCookie()
 	pollStatus(t, fresh, http.StatusUnauthorized)
 	if code := loginCode(t, g, "alice", pw2); code == http.StatusSeeOther {
 		t.Error("a disabled user signed in")
@@ -192,6 +193,17 @@ func TestUsersCommands(t *testing.T) {
 	}
 	if code := loginCode(t, g, "alice", pw2); code != http.StatusSeeOther {
 		t.Errorf("re-enabled user cannot sign in: %d", code)
+	}
+	// Disabling signed the sessions out: enabling does not bring them back.
+	again := g.NewClient(t)
+	again.Login(t, "alice", pw2)
+	pollStatus(t, again, http.StatusOK) // the gateway knows the account is enabled
+	fresh.SetSessionCookie(cookie)
+	if resp := fresh.Get(t, "/app"); resp.StatusCode != http.StatusUnauthorized {
+		resp.Body.Close()
+		t.Errorf("a session from before users disable works again after users enable: %d", resp.StatusCode)
+	} else {
+		resp.Body.Close()
 	}
 }
 

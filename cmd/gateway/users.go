@@ -197,12 +197,17 @@ func (e *env) usersSetDisabled(ctx context.Context, st *store.Store, args []stri
 	if err := st.UpdateUser(ctx, u.ID, store.UserUpdate{Disabled: &disabled}); err != nil {
 		return err
 	}
-	verb, ev := "enabled", store.EventUnlocked
+	verb, ev, done := "enabled", store.EventUnlocked, ""
 	if disabled {
-		verb, ev = "disabled", store.EventDisabled
+		// As the console's disable: end every session too, so enabling the
+		// account later does not bring the old sessions back.
+		if err := st.SignOutEverywhere(ctx, u.ID, time.Now()); err != nil {
+			return err
+		}
+		verb, ev, done = "disabled", store.EventDisabled, " and signed out of every device"
 	}
-	_ = st.AppendEvent(ctx, u.ID, store.Event{Type: ev, Detail: "account " + verb + " by an operator (command line)", Actor: "operator"})
-	fmt.Fprintf(e.stdout, "user %s %s\n", u.Username, verb)
+	_ = st.AppendEvent(ctx, u.ID, store.Event{Type: ev, Detail: "account " + verb + " by an operator (command line)" + done, Actor: "operator"})
+	fmt.Fprintf(e.stdout, "user %s %s%s\n", u.Username, verb, done)
 	return nil
 }
 
