@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"flag"
 	"fmt"
 	"github.com/authgate/gateway/internal/server"
@@ -69,7 +70,7 @@ func (e *env) demo(ctx context.Context, args []string) error {
 	}
 	if err := a.Listen(); err != nil {
 		a.Close()
-		return err
+		return demoListenError(err, *ops)
 	}
 	fmt.Fprintf(e.stdout, `
 Demo gateway running at %s  (embedded store: everything is lost on exit)
@@ -82,6 +83,21 @@ Press Ctrl-C to stop.
 	<-ctx.Done()
 	a.Shutdown(5 * time.Second)
 	return nil
+}
+
+// demoListenError names the demo's own flags: the server's message names the
+// settings listen and ops_listen (GATEWAY_LISTEN, GATEWAY_OPS_LISTEN), which
+// the demo does not read.
+func demoListenError(err error, ops string) error {
+	var op *net.OpError
+	if !errors.As(err, &op) {
+		return err
+	}
+	flagName := "--listen"
+	if op.Addr != nil && op.Addr.String() == ops {
+		flagName = "--ops-listen"
+	}
+	return fmt.Errorf("demo: %v; choose another address with %s, e.g. %s 127.0.0.1:0 for any free port", op, flagName, flagName)
 }
 
 // demoApp is the app behind the demo gateway: it shows what it received.

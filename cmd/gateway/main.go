@@ -1,12 +1,12 @@
 // Command gateway runs the authentication gateway and manages its users.
 //
 //	gateway [--config FILE] [serve]        run the gateway
-//	gateway demo                           quickstart: embedded store, demo app, demo users
+//	gateway demo [--listen ADDR] [--ops-listen ADDR]   quickstart: embedded store, demo app, demo users
 //	gateway [--config FILE] users add NAME --email E --role user|support|admin [--password-stdin]
 //	gateway [--config FILE] users passwd NAME [--password-stdin]
 //	gateway [--config FILE] users list
 //	gateway [--config FILE] users disable|enable NAME
-//	gateway [--config FILE] users unthrottle NAME [--ip ADDRESS]
+//	gateway [--config FILE] users unthrottle [NAME] [--ip ADDRESS]
 //	gateway [--config FILE] config check
 package main
 
@@ -25,9 +25,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ()); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "gateway:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return // -h/--help printed the usage: not a failure
 		}
+		fmt.Fprintln(os.Stderr, "gateway:", err)
 		os.Exit(1)
 	}
 }
@@ -57,6 +58,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	switch cmd {
 	case "serve":
+		if len(rest) > 0 {
+			if rest[0] == "-h" || rest[0] == "--help" || rest[0] == "-help" {
+				fmt.Fprint(stdout, usage)
+				return nil
+			}
+			return fmt.Errorf("serve takes no arguments, got %q; put --config FILE before the command (gateway --config FILE serve)", rest[0])
+		}
 		return e.serve(ctx)
 	case "demo":
 		return e.demo(ctx, rest)
@@ -66,7 +74,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if len(rest) == 1 && rest[0] == "check" {
 			return e.configCheck()
 		}
-		return errors.New("usage: gateway config check")
+		return errors.New("usage: gateway [--config FILE] config check")
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -78,13 +86,16 @@ const usage = `usage: gateway [--config FILE] COMMAND
 
 commands:
   serve                      run the gateway (the default)
-  demo                       quickstart on 127.0.0.1:8080: embedded store, demo app, demo users
+  demo [--listen ADDR] [--ops-listen ADDR]
+                             quickstart on 127.0.0.1:8080 (ops 127.0.0.1:9090): embedded store,
+                             demo app, demo users; ignores the config file and GATEWAY_… settings
   users add NAME --email E --role user|support|admin [--password-stdin]
   users passwd NAME [--password-stdin]
   users list
-  users disable NAME
+  users disable NAME          refuse sign-in and sign the account out of every device
   users enable NAME
-  users unthrottle [NAME] [--ip ADDRESS]   clear brute-force delays of an account and/or a client address
+  users unthrottle [NAME] [--ip ADDRESS]
+                             clear brute-force delays of an account and/or a client address
   config check               validate and print the effective configuration, secrets masked
 
 Every setting can also be given as an environment variable GATEWAY_…, e.g.

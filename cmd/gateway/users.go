@@ -45,6 +45,9 @@ func (e *env) users(ctx context.Context, args []string) error {
 	case "passwd":
 		return e.usersPasswd(ctx, st, hasher, cfg, rest)
 	case "list":
+		if len(rest) > 0 {
+			return errors.New("usage: gateway users list (it takes no arguments)")
+		}
 		return e.usersList(ctx, st)
 	case "disable", "enable":
 		return e.usersSetDisabled(ctx, st, rest, sub == "disable")
