@@ -51,7 +51,11 @@ func (e *env) usersUnthrottle(ctx context.Context, st *store.Store, args []strin
 		if err := st.ThrottleReset(ctx, key); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "client %s: cleared %s\n", client, describeThrottle(t))
+		if t.Fails == 0 {
+			fmt.Fprintf(e.stdout, "client %s had no failed attempts counted; nothing to clear\n", client)
+		} else {
+			fmt.Fprintf(e.stdout, "client %s: cleared %s\n", client, describeThrottle(t))
+		}
 	}
 	return nil
 }
