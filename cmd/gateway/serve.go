@@ -20,6 +20,7 @@ func (e *env) serve(ctx context.Context) error {
 		return err
 	}
 	log := server.NewLogger(cfg, e.stderr)
+	routeRedisLogs(log)
 	a, err := server.New(ctx, cfg, log, server.Options{})
 	if err != nil {
 		return err

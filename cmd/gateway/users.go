@@ -32,7 +32,9 @@ func (e *env) users(ctx context.Context, args []string) error {
 	if cfg.IsEmbeddedStore() {
 		return errors.New("users commands need a Redis to talk to: set redis.url (GATEWAY_REDIS_URL); the embedded store lives only inside a running gateway")
 	}
-	st, err := store.Open(ctx, cfg.Redis.URL, server.NewLogger(cfg, e.stderr))
+	log := server.NewLogger(cfg, e.stderr)
+	routeRedisLogs(log)
+	st, err := store.Open(ctx, cfg.Redis.URL, log)
 	if err != nil {
 		return err
 	}
