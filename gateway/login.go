@@ -117,7 +117,7 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 		pending = store.PendingEnroll
 	}
 	g.noteNewDevice(r, u, pending == store.PendingCode) // new_device.go
-	g.markKnownBrowser(w, r, u.ID)                      // throttle_browser.go
+	g.markKnownBrowser(w, r, u)                         // throttle_browser.go
 	if _, err := g.Sessions.Issue(r.Context(), w, store.IssueOptions{
 		UserID: u.ID, Pending: pending, MFA: remembered, IP: ip, Agent: r.UserAgent(),
 	}); err != nil {

@@ -18,7 +18,7 @@ import (
 //
 // It must run before markKnownBrowser, which makes the browser known.
 func (g *Gateway) noteNewDevice(r *http.Request, u *store.User, secondFactorDue bool) {
-	if _, known := g.knownBrowser(r, u.ID); known {
+	if _, known := g.knownBrowser(r, u); known {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)

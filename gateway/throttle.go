@@ -37,7 +37,7 @@ func (g *Gateway) checkPasswordThrottled(r *http.Request, username, password, ip
 	acct := attempts.Name(username)
 	if u != nil {
 		acct = attempts.User(u.ID)
-		if id, ok := g.knownBrowser(r, u.ID); ok { // throttle_browser.go
+		if id, ok := g.knownBrowser(r, u); ok { // throttle_browser.go
 			acct = attempts.KnownBrowser(id)
 		}
 	}

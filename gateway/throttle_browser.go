@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/authgate/gateway/store"
 )
 
 // A browser that has signed in to an account before gets a "known browser"
@@ -33,40 +35,45 @@ func (g *Gateway) knownBrowserName() string {
 	return name + "_known"
 }
 
-// knownBrowserMAC signs "uid.id" with a key derived from the current secret
-// (after a secret rotation browsers are simply not known until their next
-// sign-in).
-func (g *Gateway) knownBrowserMAC(uid, id string) string {
+// knownBrowserMAC signs "uid.id" and the account's current password hash
+// with a key derived from the current secret (after a secret rotation
+// browsers are simply not known until their next sign-in). The hash is in
+// the MAC because what the cookie proves is that the browser knew the
+// password: once the password changes (which is what a person does when it
+// leaked), browsers that only knew the old one are strangers again — their
+// attempts count on the account's counter and their next sign-in is flagged
+// as a new device.
+func (g *Gateway) knownBrowserMAC(u *store.User, id string) string {
 	k := hmac.New(sha256.New, []byte(g.Config.Secret))
 	k.Write([]byte("gateway known browser v1"))
 	mac := hmac.New(sha256.New, k.Sum(nil))
-	mac.Write([]byte(uid + "." + id))
+	mac.Write([]byte(u.ID + "." + id + "\x00" + u.PasswordHash))
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:18])
 }
 
 // knownBrowser returns the id of this browser if it carries a valid cookie
-// for the account uid.
-func (g *Gateway) knownBrowser(r *http.Request, uid string) (string, bool) {
+// for the account u, made while u had its current password.
+func (g *Gateway) knownBrowser(r *http.Request, u *store.User) (string, bool) {
 	c, err := r.Cookie(g.knownBrowserName())
 	if err != nil || len(c.Value) > 128 {
 		return "", false
 	}
 	id, mac, ok := strings.Cut(c.Value, ".")
-	if !ok || id == "" || !hmac.Equal([]byte(mac), []byte(g.knownBrowserMAC(uid, id))) {
+	if !ok || id == "" || !hmac.Equal([]byte(mac), []byte(g.knownBrowserMAC(u, id))) {
 		return "", false
 	}
 	return id, true
 }
 
 // markKnownBrowser sets (or renews) the cookie after a right password for
-// uid, keeping the browser's id when it already had one for uid.
-func (g *Gateway) markKnownBrowser(w http.ResponseWriter, r *http.Request, uid string) {
-	id, ok := g.knownBrowser(r, uid)
+// u, keeping the browser's id when it already had one for u.
+func (g *Gateway) markKnownBrowser(w http.ResponseWriter, r *http.Request, u *store.User) {
+	id, ok := g.knownBrowser(r, u)
 	if !ok {
 		id = rand.Text()
 	}
 	http.SetCookie(w, &http.Cookie{
-		Name: g.knownBrowserName(), Value: id + "." + g.knownBrowserMAC(uid, id),
+		Name: g.knownBrowserName(), Value: id + "." + g.knownBrowserMAC(u, id),
 		Path: g.prefix + "/login", MaxAge: int(knownBrowserLifetime.Seconds()),
 		HttpOnly: true, Secure: g.Config.Cookie.Secure, SameSite: http.SameSiteStrictMode,
 	})
