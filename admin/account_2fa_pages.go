@@ -38,9 +38,14 @@ func (h *Handler) renderMFASetup(w http.ResponseWriter, r *http.Request, p *stor
 }
 
 // confirmMFASetup turns 2FA on with the first right code and shows the
-// recovery codes, once. A wrong code shows the same key again.
+// recovery codes, once. A wrong code shows the same key again. Like the
+// start, it needs a recent sign-in: the setup in progress is kept on the
+// account, so an old session must neither see its key nor confirm it.
 func (h *Handler) confirmMFASetup(w http.ResponseWriter, r *http.Request, p *store.Principal) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if !h.requireRecentAuth(w, r, p, "set up two-step verification") {
+		return
+	}
 	u, codes, merr := h.mfaConfirm(w, r, p, r.PostFormValue("code"))
 	if merr != nil {
 		// A wrong code keeps the setup in progress: show the same key again.

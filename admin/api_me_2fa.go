@@ -60,8 +60,12 @@ func (h *Handler) apiSetupMFA(w http.ResponseWriter, r *http.Request, p *store.P
 }
 
 // apiConfirmMFA turns 2FA on: {"code"} → {"recovery_codes":[…]}; 422 for a
-// wrong code, 429 with Retry-After when attempts are paused.
+// wrong code, 429 with Retry-After when attempts are paused. Needs a recent
+// sign-in, as the setup does (403 reauth_required otherwise).
 func (h *Handler) apiConfirmMFA(w http.ResponseWriter, r *http.Request, p *store.Principal) {
+	if !h.requireRecentAuth(w, r, p, "set up two-step verification") {
+		return
+	}
 	var body struct {
 		Code string `json:"code"`
 	}
