@@ -11,15 +11,18 @@ import (
 )
 
 // The staff actions. Each says what it changes; runAction does the checks
-// and the records around it.
+// and the records around it. A reset link, a 2FA reset or lifted limits on
+// one's own account would let a stolen staff session replace the password
+// and the authenticator (or guess the password) without proving anything,
+// so those are refused on oneself too.
 var (
 	actSignOutAll     = &staffAction{audit: store.AuditSignOutAll, run: (*Handler).doSignOutAll}
 	actRevokeSession  = &staffAction{audit: store.AuditSessionRevoke, run: (*Handler).doRevokeSession}
-	actResetMFA       = &staffAction{audit: store.AuditMFAReset, run: (*Handler).doResetMFA}
+	actResetMFA       = &staffAction{audit: store.AuditMFAReset, notSelf: true, run: (*Handler).doResetMFA}
 	actLock           = &staffAction{audit: store.AuditLock, notSelf: true, run: (*Handler).doLock}
 	actUnlock         = &staffAction{audit: store.AuditUnlock, notSelf: true, run: (*Handler).doUnlock}
-	actClearThrottles = &staffAction{audit: store.AuditThrottleClear, run: (*Handler).doClearThrottles}
-	actResetLink      = &staffAction{audit: store.AuditResetLink, run: (*Handler).doResetLink}
+	actClearThrottles = &staffAction{audit: store.AuditThrottleClear, notSelf: true, run: (*Handler).doClearThrottles}
+	actResetLink      = &staffAction{audit: store.AuditResetLink, notSelf: true, run: (*Handler).doResetLink}
 	actDisable        = &staffAction{audit: store.AuditDisable, admin: true, notSelf: true, run: (*Handler).doDisable}
 	actRoles          = &staffAction{audit: store.AuditRolesChange, admin: true, notSelf: true, run: (*Handler).doRoles}
 )

@@ -83,3 +83,49 @@ func TestRedteamStaleSessionCannotConfirmAnAbandonedSetup(t *testing.T) {
 		t.Fatalf("owner's confirm: %d %s", resp.StatusCode, rtBody(t, resp))
 	}
 }
+
+// A staff member's stolen session (2FA passed, password unknown) could make
+// a reset link for the staff member's own account and reset its 2FA: the
+// thief sets a new password, enrols their own authenticator at the next
+// sign-in and keeps the staff account for good, although the owner's own
+// page refuses a password change without the current password and refuses
+// turning 2FA off for a role that requires it.
+func TestRedteamStaffCannotResetTheirOwnPasswordOrTwoFactor(t *testing.T) {
+	g := staffGateway(t, "support,admin")
+	sam := g.CreateUser(t, "sam", "support")
+	bob := g.CreateUser(t, "bob", "support")
+	samSecret := staffEnrolTOTP(t, g, sam)
+	staffEnrolTOTP(t, g, bob)
+	owner := g.NewClient(t)
+	staffSignInTOTP(t, owner, "sam", samSecret)
+	thief := g.NewClient(t)
+	thief.SetSessionCookie(owner.SessionCookie())
+
+	for _, action := range []string{"reset-link", "2fa/reset", "throttles/clear"} {
+		code, body := staffCall(t, thief, "POST", "/.gateway/api/v1/users/sam/"+action, staffReason("locked out"))
+		if code != http.StatusForbidden || body["code"] != "self_action" {
+			t.Errorf("API %s on oneself: %d %v, want 403 self_action", action, code, body)
+		}
+		resp := thief.PostForm(t, "/.gateway/admin/users/sam/"+action, url.Values{"reason": {"locked out"}})
+		if b := rtBody(t, resp); resp.StatusCode != http.StatusForbidden || strings.Contains(b, "/reset?token=") {
+			t.Errorf("console %s on oneself: %d", action, resp.StatusCode)
+		}
+	}
+	if fresh, _ := g.Store.FindUserByID(context.Background(), sam.ID); !fresh.MFAEnabled {
+		t.Fatal("the staff member's own 2FA was reset")
+	}
+	if !staffAlive(t, owner) {
+		t.Fatal("the owner was signed out")
+	}
+	// The console does not offer these on one's own page.
+	doc := consoleDoc(t, owner, "/.gateway/admin/users/sam", http.StatusOK)
+	for _, id := range []string{"#reset-link", "#mfa-reset"} {
+		if doc.Find(id).Length() != 0 {
+			t.Errorf("own console page offers %s", id)
+		}
+	}
+	// Another staff member still can.
+	if code, body := staffCall(t, owner, "POST", "/.gateway/api/v1/users/bob/reset-link", staffReason("ticket 12")); code != http.StatusCreated {
+		t.Fatalf("reset link for a colleague: %d %v", code, body)
+	}
+}
