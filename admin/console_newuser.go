@@ -23,11 +23,17 @@ func (h *Handler) showNewUser(w http.ResponseWriter, r *http.Request, a *staffAc
 
 // submitNewUser creates a user with a password nobody knows (a random one,
 // hashed and forgotten) and shows a one-time link for them to set their
-// own, so no admin ever chooses or sees it.
+// own, so no admin ever chooses or sees it. The link is a credential that
+// outlives this session (for an account with any roles, staff ones
+// included), so making it needs a recent password entry, as API tokens and
+// role changes do.
 func (h *Handler) submitNewUser(w http.ResponseWriter, r *http.Request, a *staffActor) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
 		h.errorPage(w, r, http.StatusBadRequest, "bad_request", "Bad request", "The form could not be read.")
+		return
+	}
+	if !h.requireRecentAuth(w, r, a.p, "create an account") {
 		return
 	}
 	page := templates.ConsoleNewUserPage{

@@ -129,3 +129,27 @@ func TestRedteamStaffCannotResetTheirOwnPasswordOrTwoFactor(t *testing.T) {
 		t.Fatalf("reset link for a colleague: %d %v", code, body)
 	}
 }
+
+// Creating an account hands out a credential that outlives the session (the
+// reset link is shown to whoever creates it), like making an API token or
+// giving someone staff roles, which both ask for the password again. A stale
+// admin session could create an admin account without it.
+func TestRedteamCreatingAUserNeedsARecentSignIn(t *testing.T) {
+	g := staffGateway(t, "off")
+	u := g.CreateUser(t, "alice", "admin")
+	stale := rtStaleSession(t, g, u)
+	form := url.Values{"username": {"mallory"}, "email": {"m@example.com"}, "role": {"admin"}, "reason": {"new hire"}}
+	resp := stale.PostForm(t, "/.gateway/admin/new-user", form)
+	b := rtBody(t, resp)
+	if strings.Contains(b, "/reset?token=") || !strings.Contains(b, "reauth_password") {
+		t.Fatalf("stale admin creating an admin: %d, want the password prompt", resp.StatusCode)
+	}
+	if _, err := g.Store.FindUserByName(context.Background(), "mallory"); err == nil {
+		t.Fatal("an account was created without a recent sign-in")
+	}
+	form.Set("reauth_password", harness.TestPassword)
+	resp = stale.PostForm(t, "/.gateway/admin/new-user", form)
+	if b := rtBody(t, resp); resp.StatusCode != http.StatusOK || !strings.Contains(b, "/reset?token=") {
+		t.Fatalf("after confirming: %d", resp.StatusCode)
+	}
+}
