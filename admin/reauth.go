@@ -54,8 +54,11 @@ func (h *Handler) requireRecentAuth(w http.ResponseWriter, r *http.Request, p *s
 	if errMsg != "" {
 		status = errStatus
 	}
+	// The form goes back to the path exactly as it came (escaped): the
+	// decoded path of e.g. ".../users/x%2F..%2Ftokens%3F/roles" would make
+	// the browser post the password and these fields to another action.
 	h.render(w, r, status, templates.Reauth(templates.ReauthPage{
-		Chrome: h.chrome(p, "Confirm it's you"), Action: r.URL.Path, What: what, Fields: fields, Error: errMsg,
+		Chrome: h.chrome(p, "Confirm it's you"), Action: r.URL.EscapedPath(), What: what, Fields: fields, Error: errMsg,
 	}))
 	return false
 }

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/authgate/gateway/internal/harness"
 	"github.com/authgate/gateway/store"
 )
@@ -151,5 +153,40 @@ func TestRedteamCreatingAUserNeedsARecentSignIn(t *testing.T) {
 	resp = stale.PostForm(t, "/.gateway/admin/new-user", form)
 	if b := rtBody(t, resp); resp.StatusCode != http.StatusOK || !strings.Contains(b, "/reset?token=") {
 		t.Fatalf("after confirming: %d", resp.StatusCode)
+	}
+}
+
+// The "confirm it's you" form posted to the decoded request path, so an
+// escaped path (%2F.., %3F) made it post — with the password and the
+// carried fields — to another action than the one it named: here a roles
+// form whose confirmation created an admin API token.
+func TestRedteamReauthFormPostsBackToTheSameAction(t *testing.T) {
+	g := staffGateway(t, "off")
+	u := g.CreateUser(t, "alice", "admin")
+	stale := rtStaleSession(t, g, u)
+	const path = "/.gateway/admin/users/x%2F..%2F..%2Ftokens%3Fa=/roles"
+	resp := stale.Do(t, http.MethodPost, path, strings.NewReader("role=admin&reason=r&name=evil"), "Accept", "text/html", "Origin", g.URL)
+	doc := mfaDoc(t, resp)
+	form := doc.Find("form:has(#reauth_password)")
+	action, ok := form.Attr("action")
+	if !ok {
+		t.Fatalf("no reauth form: %d", resp.StatusCode)
+	}
+	base, _ := url.Parse(g.URL + path)
+	ref, err := url.Parse(action)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := base.ResolveReference(ref) // where a browser posts it
+	if target.RequestURI() != path {
+		t.Errorf("reauth form posts to %q, want %q", target.RequestURI(), path)
+	}
+	vals := url.Values{"reauth_password": {harness.TestPassword}}
+	form.Find("input[type=hidden]").Each(func(_ int, s *goquery.Selection) {
+		vals.Add(s.AttrOr("name", ""), s.AttrOr("value", ""))
+	})
+	stale.Do(t, http.MethodPost, target.RequestURI(), strings.NewReader(vals.Encode()), "Accept", "text/html", "Origin", g.URL)
+	if toks, _ := g.Store.FindAPITokens(context.Background()); len(toks) != 0 {
+		t.Fatalf("confirming a roles change made an API token: %+v", toks[0])
 	}
 }
