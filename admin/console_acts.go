@@ -184,6 +184,12 @@ func (h *Handler) doRoles(ctx context.Context, _ *staffActor, u *store.User, in 
 		return nil, staffRefuse(http.StatusUnprocessableEntity, "roles_required", "Choose at least one role.")
 	}
 	slices.Sort(roles)
+	// A reset link made earlier (perhaps by support, for a plain user) must
+	// not open an account that now holds other roles: retire it first.
+	if err := h.Store.RetireResetLink(ctx, u.ID); err != nil {
+		h.Log.Error("roles change: retire reset link", "err", err.Error())
+		return nil, errStaffUnavailable
+	}
 	if aerr := h.staffUpdate(ctx, u, store.UserUpdate{Roles: roles}); aerr != nil {
 		return nil, aerr
 	}

@@ -190,3 +190,35 @@ func TestRedteamReauthFormPostsBackToTheSameAction(t *testing.T) {
 		t.Fatalf("confirming a roles change made an API token: %+v", toks[0])
 	}
 }
+
+// Support may make a reset link for a plain user but not for an admin. A
+// link made before an admin promoted that user kept working afterwards:
+// support set the new admin's password, enrolled their own authenticator at
+// sign-in and held an admin account.
+func TestRedteamResetLinkDiesWhenRolesChange(t *testing.T) {
+	g := staffGateway(t, "off")
+	sam, _ := staffSignIn(t, g, "sam", "support")
+	alice, _ := staffSignIn(t, g, "alice", "admin")
+	g.CreateUser(t, "xavier")
+	code, body := staffCall(t, sam, "POST", "/.gateway/api/v1/users/xavier/reset-link", staffReason("onboarding"))
+	if code != http.StatusCreated {
+		t.Fatalf("reset link: %d %v", code, body)
+	}
+	link, _ := url.Parse(body["url"].(string))
+	resp := alice.PostForm(t, "/.gateway/admin/users/xavier/roles", url.Values{"role": {"admin"}, "reason": {"promotion"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("promotion: %d", resp.StatusCode)
+	}
+	person := g.NewClient(t)
+	if resp := person.Get(t, link.RequestURI(), "Accept", "text/html"); resp.StatusCode != http.StatusGone {
+		t.Errorf("link page after the promotion: %d, want 410", resp.StatusCode)
+	}
+	const pw = "support would own an admin"
+	resp = person.PostForm(t, "/.gateway/reset", url.Values{"token": {link.Query().Get("token")}, "new_password": {pw}, "confirm_password": {pw}})
+	if resp.StatusCode != http.StatusGone {
+		t.Fatalf("link used after the promotion: %d, want 410", resp.StatusCode)
+	}
+	if resp := signIn(t, g.NewClient(t), "xavier", pw, "/"); resp.StatusCode == http.StatusSeeOther {
+		t.Fatal("the password set through the old link works")
+	}
+}

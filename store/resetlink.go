@@ -99,6 +99,23 @@ func (s *Store) ConsumeResetLink(ctx context.Context, tok string) (*ResetLink, e
 	return link, nil
 }
 
+// RetireResetLink makes uid's outstanding link (if any) stop working, for
+// when what the link would hand over changes: a link made for a plain user
+// must not open the account once it holds staff roles.
+func (s *Store) RetireResetLink(ctx context.Context, uid string) error {
+	h, err := s.rdb.Get(ctx, keyResetLinkUser(uid)).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.rdb.Del(ctx, keyResetLink(h)).Err(); err != nil {
+		return err
+	}
+	return dropPointerScript.Run(ctx, s.rdb, []string{keyResetLinkUser(uid)}, h).Err()
+}
+
 var consumeLinkScript = redis.NewScript(`
 local v = redis.call('HGETALL', KEYS[1])
 redis.call('DEL', KEYS[1])
