@@ -21,12 +21,12 @@ import (
 
 // TestAccountScreenshot renders the Login & Security page with a few
 // devices, places and events in headless Chromium and saves it as
-// docs/account.png for the README. It runs only with GATEWAY_SCREENSHOT=1:
+// docs/account.png for the README. It runs only with GATEWAY_TEST_SCREENSHOT=1:
 //
-//	GATEWAY_SCREENSHOT=1 go test ./admin -run TestAccountScreenshot
+//	GATEWAY_TEST_SCREENSHOT=1 go test ./admin -run TestAccountScreenshot
 func TestAccountScreenshot(t *testing.T) {
-	if os.Getenv("GATEWAY_SCREENSHOT") != "1" {
-		t.Skip("set GATEWAY_SCREENSHOT=1 to write docs/account.png")
+	if os.Getenv("GATEWAY_TEST_SCREENSHOT") != "1" {
+		t.Skip("set GATEWAY_TEST_SCREENSHOT=1 to write docs/account.png")
 	}
 	db := filepath.Join(t.TempDir(), "city.mmdb")
 	admin.WriteTestGeoIPDB(t, db, "GeoLite2-City", map[string][3]string{

@@ -148,12 +148,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 func (a *App) Listen() error {
 	pub, err := net.Listen("tcp", a.Config.Listen)
 	if err != nil {
-		return fmt.Errorf("listen (listen / GATEWAY_LISTEN): %w", err)
+		return fmt.Errorf("listen (GATEWAY_LISTEN): cannot listen on %q: %w", a.Config.Listen, err)
 	}
 	ops, err := net.Listen("tcp", a.Config.OpsListen)
 	if err != nil {
 		pub.Close()
-		return fmt.Errorf("listen (ops_listen / GATEWAY_OPS_LISTEN): %w", err)
+		return fmt.Errorf("ops_listen (GATEWAY_OPS_LISTEN): cannot listen on %q: %w", a.Config.OpsListen, err)
 	}
 	a.PublicAddr, a.OpsAddr = pub.Addr().String(), ops.Addr().String()
 	errLog := slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)
