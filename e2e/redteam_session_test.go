@@ -5,14 +5,25 @@ package e2e
 // that came with it.
 
 import (
+	"bufio"
 	"context"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/internal/harness"
+	"github.com/authgate/gateway/internal/redistest"
 	"github.com/authgate/gateway/store"
 )
 
@@ -72,4 +83,201 @@ func TestKnownBrowserCookieDiesWithThePassword(t *testing.T) {
 	if n := countEvents(t, g, u.ID, store.EventNewDevice) - before; n != 1 {
 		t.Fatalf("sign-in with the new password from a browser that only knew the old one: %d new-device alerts, want 1", n)
 	}
+}
+
+// rtStreamingApp is an upstream with a server-sent event stream at /events
+// (a tick every 20 ms until the client goes away) and an echoing WebSocket
+// at /ws.
+func rtStreamingApp() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ws" {
+			conn, rw, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+			sum := sha1.Sum([]byte(r.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+			fmt.Fprintf(rw, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+				base64.StdEncoding.EncodeToString(sum[:]))
+			_ = rw.Flush()
+			buf := make([]byte, 64)
+			for {
+				n, err := rw.Read(buf)
+				if err != nil {
+					return
+				}
+				if _, err := conn.Write(buf[:n]); err != nil {
+					return
+				}
+			}
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		for i := 0; ; i++ {
+			if _, err := fmt.Fprintf(w, "data: %d for %s\n\n", i, r.Header.Get("X-Forwarded-User")); err != nil {
+				return
+			}
+			_ = http.NewResponseController(w).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	})
+}
+
+// rtOpenStream opens /events with c's session cookie on gateway addr and
+// returns a reader positioned at the first event.
+func rtOpenStream(t *testing.T, addr, cookie string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, "GET /events HTTP/1.1\r\nHost: "+addr+"\r\nAccept: text/event-stream\r\nCookie: "+cookie+"\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("event stream: %d", resp.StatusCode)
+	}
+	return conn, br
+}
+
+// rtOpenWebSocket upgrades /ws with the cookie and returns the tunnel.
+func rtOpenWebSocket(t *testing.T, addr, cookie string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	head := "GET /ws HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nCookie: " + cookie + "\r\n\r\n"
+	if _, err := io.WriteString(conn, head); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: %d", resp.StatusCode)
+	}
+	return conn, br
+}
+
+// rtStreamEnds waits until the connection stops carrying data: reads (for
+// a WebSocket, after writing a ping through it) keep succeeding while it is
+// open. It fails the test if data still flows after d.
+func rtStreamEnds(t *testing.T, conn net.Conn, br *bufio.Reader, ws bool, d time.Duration, what string) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	_ = conn.SetDeadline(deadline)
+	buf := make([]byte, 256)
+	for time.Now().Before(deadline) {
+		if ws {
+			if _, err := conn.Write([]byte("ping")); err != nil {
+				return
+			}
+		}
+		if _, err := br.Read(buf); err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				break
+			}
+			return // closed: what we want
+		}
+		if ws {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	t.Fatalf("%s: the open connection still carries data %v later", what, d)
+}
+
+// A session is checked when a request starts; a request that is still open
+// when the session ends — a WebSocket, an event stream, a long download —
+// must not outlive it. Otherwise a stolen cookie used to open a stream keeps
+// working after the owner signs that device out, signs out everywhere, or
+// support disables the account.
+func TestOpenStreamsEndWithTheSession(t *testing.T) {
+	srv := redistest.Start(t)
+	secret := rand.Text() + rand.Text()
+	a := harness.Start(t, harness.Options{Redis: srv, Secret: secret, Upstream: rtStreamingApp()})
+	b := harness.Start(t, harness.Options{Redis: srv, Secret: secret, Upstream: rtStreamingApp()})
+	addrA, addrB := strings.TrimPrefix(a.URL, "http://"), strings.TrimPrefix(b.URL, "http://")
+	cookieOf := func(c *harness.Client) string { return a.Config.Cookie.Name + "=" + c.SessionCookie() }
+
+	t.Run("logout on the same replica ends an event stream", func(t *testing.T) {
+		a.CreateUser(t, "sse1")
+		c := a.NewClient(t)
+		c.Login(t, "sse1", harness.TestPassword)
+		conn, br := rtOpenStream(t, addrA, cookieOf(c))
+		if resp := c.Do(t, http.MethodPost, "/.gateway/logout", nil, "Origin", a.URL); resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("logout: %d", resp.StatusCode)
+		}
+		rtStreamEnds(t, conn, br, false, 2*time.Second, "event stream after logout")
+	})
+
+	t.Run("logout on another replica ends a WebSocket", func(t *testing.T) {
+		a.CreateUser(t, "ws1")
+		c := a.NewClient(t)
+		c.Login(t, "ws1", harness.TestPassword)
+		conn, br := rtOpenWebSocket(t, addrB, cookieOf(c))
+		if resp := c.Do(t, http.MethodPost, "/.gateway/logout", nil, "Origin", a.URL); resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("logout: %d", resp.StatusCode)
+		}
+		rtStreamEnds(t, conn, br, true, 2*time.Second, "WebSocket on B after logout on A")
+	})
+
+	t.Run("sign out everywhere and disabling end open requests", func(t *testing.T) {
+		u := a.CreateUser(t, "ws2")
+		c := a.NewClient(t)
+		c.Login(t, "ws2", harness.TestPassword)
+		wsConn, wsBr := rtOpenWebSocket(t, addrB, cookieOf(c))
+		if err := a.Sessions.SignOutEverywhere(context.Background(), nil, u.ID, nil, "", ""); err != nil {
+			t.Fatal(err)
+		}
+		rtStreamEnds(t, wsConn, wsBr, true, 2*time.Second, "WebSocket after sign-out everywhere")
+
+		v := a.CreateUser(t, "sse2")
+		d := a.NewClient(t)
+		d.Login(t, "sse2", harness.TestPassword)
+		conn, br := rtOpenStream(t, addrB, cookieOf(d))
+		disabled := true
+		if err := a.Store.UpdateUser(context.Background(), v.ID, store.UserUpdate{Disabled: &disabled}); err != nil {
+			t.Fatal(err)
+		}
+		rtStreamEnds(t, conn, br, false, 2*time.Second, "event stream after the user was disabled")
+	})
+
+	t.Run("a stream of a live session keeps going", func(t *testing.T) {
+		a.CreateUser(t, "sse3")
+		c := a.NewClient(t)
+		c.Login(t, "sse3", harness.TestPassword)
+		other := a.NewClient(t)
+		other.Login(t, "sse3", harness.TestPassword) // another device of the same person
+		conn, br := rtOpenStream(t, addrB, cookieOf(c))
+		if resp := other.Do(t, http.MethodPost, "/.gateway/logout", nil, "Origin", a.URL); resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("logout of the other device: %d", resp.StatusCode)
+		}
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		for n := 0; n < 20; { // 20 events, about 400 ms, well past a re-check
+			line, err := br.ReadString('\n')
+			if err != nil {
+				t.Fatalf("the stream of a session still signed in ended after %d events: %v", n, err)
+			}
+			if strings.HasPrefix(line, "data: ") {
+				n++
+			}
+		}
+	})
 }

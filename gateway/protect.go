@@ -28,6 +28,9 @@ func (g *Gateway) serveProtected(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		g.Metrics.count(outcomeProxied)
+		// Cut off if the session ends before the request does (open_requests.go).
+		r, open := g.Sessions.open.track(r, cur)
+		defer g.Sessions.open.untrack(open)
 		g.proxy.serve(w, r, cleaned, cur)
 		return
 	case public:

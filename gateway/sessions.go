@@ -38,6 +38,7 @@ type Sessions struct {
 	pendingLife time.Duration
 	trusted     []netip.Prefix
 	decoded     *claimsCache
+	open        *openRequests // open_requests.go: proxied requests still running
 	now         func() time.Time
 }
 
@@ -84,7 +85,7 @@ func NewSessions(opt SessionOptions, st SessionStore, mirror *store.Mirror) (*Se
 	s := &Sessions{
 		codecs: codecs, store: st, mirror: mirror, cookieName: opt.CookieName, secure: opt.Secure,
 		lifetime: opt.Lifetime, idle: opt.IdleTimeout, pendingLife: 10 * time.Minute, now: opt.Now,
-		trusted: opt.Trusted, decoded: newClaimsCache(100_000),
+		trusted: opt.Trusted, decoded: newClaimsCache(100_000), open: newOpenRequests(),
 	}
 	s.seen = newLastSeen(st, opt.IdleTimeout, opt.Now)
 	s.seen.trusted = opt.Trusted
@@ -98,8 +99,12 @@ func deriveKey(secret, purpose string) ([]byte, error) {
 	return hkdf.Key(sha256.New, []byte(secret), nil, purpose, 32)
 }
 
-// RunBackground flushes batched last-seen times until ctx ends.
-func (s *Sessions) RunBackground(ctx context.Context) { s.seen.run(ctx) }
+// RunBackground flushes batched last-seen times and re-checks the sessions
+// of proxied requests still running, until ctx ends.
+func (s *Sessions) RunBackground(ctx context.Context) {
+	go s.open.run(ctx, s)
+	s.seen.run(ctx)
+}
 
 // Authenticate reads and checks the session cookie of r. It costs no Redis
 // round trip while the mirror is current.
