@@ -186,6 +186,10 @@ func (h *Handler) apiAction(act *staffAction) func(http.ResponseWriter, *http.Re
 			writeJSONError(w, http.StatusBadRequest, "bad_request", `send a JSON body: {"reason": "why you do this"}`)
 			return
 		}
+		if h.handsOverStaffAccount(r, a, act) != "" {
+			writeJSONError(w, http.StatusForbidden, "reauth_required", "sign in again (or enter your password) to do this")
+			return
+		}
 		_, res, aerr := h.runAction(a, act, &actionInput{
 			Reason: body.Reason, SessionID: r.PathValue("id"), Roles: body.Roles, w: w, r: r,
 		})

@@ -125,6 +125,27 @@ func (h *Handler) mayActOn(a *staffActor, u *store.User, act *staffAction) *acti
 	return nil
 }
 
+// handsOverStaffAccount names act when, done by a's session on the user
+// named in the path, it needs a recent sign-in ("" when not): a reset link
+// for a staff account, or its 2FA turned off, hands that account (and its
+// powers) to whoever holds the link or knows the password, beyond this
+// session, as an API token or a role change does. Plain users are helped
+// without asking; tokens have no password to enter.
+func (h *Handler) handsOverStaffAccount(r *http.Request, a *staffActor, act *staffAction) string {
+	what := map[*staffAction]string{
+		actResetLink: "create a reset link for a staff account",
+		actResetMFA:  "reset a staff account's two-step verification",
+	}[act]
+	if what == "" || a.p == nil || h.recent(a.p) {
+		return ""
+	}
+	u, err := h.Store.FindUserByName(r.Context(), r.PathValue("name"))
+	if err != nil || !u.IsStaff() {
+		return "" // a failed look-up fails again, and answers, in runAction
+	}
+	return what
+}
+
 // recordStaffAction writes the audit entry and, when uid is set, the
 // user's activity entry. The action has already happened, so a failure is
 // logged with everything the entry held rather than undoing it.

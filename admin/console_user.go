@@ -115,6 +115,9 @@ func (h *Handler) submitConsoleAction(act *staffAction) func(http.ResponseWriter
 		if act == actRoles && a.p != nil && !h.requireRecentAuth(w, r, a.p, "change someone's roles") {
 			return
 		}
+		if what := h.handsOverStaffAccount(r, a, act); what != "" && !h.requireRecentAuth(w, r, a.p, what) {
+			return
+		}
 		in := &actionInput{Reason: r.PostForm.Get("reason"), SessionID: r.PathValue("id"), Roles: r.PostForm["role"], w: w, r: r}
 		u, res, aerr := h.runAction(a, act, in)
 		if aerr != nil {

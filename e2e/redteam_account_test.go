@@ -222,3 +222,41 @@ func TestRedteamResetLinkDiesWhenRolesChange(t *testing.T) {
 		t.Fatal("the password set through the old link works")
 	}
 }
+
+// A reset link for a staff account, or turning its 2FA off, hands over that
+// staff account beyond the session that asked (the link is shown to the
+// caller): a stale admin session could keep admin access through another
+// admin's account, as it could by creating one. For a staff target these now
+// need a recent sign-in, like roles and API tokens; plain users are helped
+// as before.
+func TestRedteamStaleStaffSessionCannotHandOutAnotherStaffAccount(t *testing.T) {
+	g := staffGateway(t, "off")
+	alice := g.CreateUser(t, "alice", "admin")
+	bruno := g.CreateUser(t, "bruno", "admin")
+	staffEnrolTOTP(t, g, bruno)
+	g.CreateUser(t, "victim")
+	stale := rtStaleSession(t, g, alice)
+
+	for _, action := range []string{"reset-link", "2fa/reset"} {
+		code, body := staffCall(t, stale, "POST", "/.gateway/api/v1/users/bruno/"+action, staffReason("ticket 7"))
+		if code != http.StatusForbidden || body["code"] != "reauth_required" {
+			t.Errorf("stale API %s on an admin: %d %v, want 403 reauth_required", action, code, body)
+		}
+		resp := stale.PostForm(t, "/.gateway/admin/users/bruno/"+action, url.Values{"reason": {"ticket 7"}})
+		if b := rtBody(t, resp); strings.Contains(b, "/reset?token=") || !strings.Contains(b, "reauth_password") {
+			t.Errorf("stale console %s on an admin: %d, want the password prompt", action, resp.StatusCode)
+		}
+	}
+	if fresh, _ := g.Store.FindUserByID(context.Background(), bruno.ID); !fresh.MFAEnabled {
+		t.Fatal("a stale session turned another admin's 2FA off")
+	}
+	// A plain user is helped without the prompt.
+	if code, body := staffCall(t, stale, "POST", "/.gateway/api/v1/users/victim/reset-link", staffReason("ticket 8")); code != http.StatusCreated {
+		t.Fatalf("stale reset link for a plain user: %d %v", code, body)
+	}
+	// With the password, the page carries on.
+	resp := stale.PostForm(t, "/.gateway/admin/users/bruno/reset-link", url.Values{"reason": {"ticket 7"}, "reauth_password": {harness.TestPassword}})
+	if b := rtBody(t, resp); resp.StatusCode != http.StatusOK || !strings.Contains(b, "/reset?token=") {
+		t.Fatalf("after confirming: %d", resp.StatusCode)
+	}
+}
