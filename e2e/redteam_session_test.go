@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/internal/harness"
 	"github.com/authgate/gateway/internal/redistest"
@@ -280,4 +282,113 @@ func TestOpenStreamsEndWithTheSession(t *testing.T) {
 			}
 		}
 	})
+}
+
+// rtHangUp is a context key: the request's cancel function, called by
+// rtHangUpHook as soon as one Redis command made with that context has
+// succeeded — a client hanging up at that very moment.
+type rtHangUp struct{}
+
+type rtHangUpHook struct{}
+
+func (rtHangUpHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (rtHangUpHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if cancel, ok := ctx.Value(rtHangUp{}).(context.CancelFunc); ok && err == nil {
+			cancel()
+		}
+		return err
+	}
+}
+
+func (rtHangUpHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		if cancel, ok := ctx.Value(rtHangUp{}).(context.CancelFunc); ok && err == nil {
+			cancel()
+		}
+		return err
+	}
+}
+
+// rtHangingUpContext is a request context whose client goes away right
+// after the first Redis command made with it.
+func rtHangingUpContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	return context.WithValue(ctx, rtHangUp{}, cancel)
+}
+
+// A revocation is a write (the revocation list, the user's "signed out
+// before" time, the disabled flag) followed by an entry in the feed every
+// replica follows. Handlers pass their request's context, which ends when
+// the client hangs up: if that happened between the two, the write stayed
+// in Redis but no replica — not even the one that made it — heard of it,
+// and each kept the session alive from its memory until its next full
+// reload, which may be days away. A recovery-code sign-in (which signs the
+// thief with the lost phone out everywhere) or a sign-out-everywhere whose
+// browser was closed a moment too early would silently not happen.
+func TestRevocationSurvivesTheClientHangingUp(t *testing.T) {
+	srv := redistest.Start(t)
+	secret := rand.Text() + rand.Text()
+	a := harness.Start(t, harness.Options{Redis: srv, Secret: secret})
+	b := harness.Start(t, harness.Options{Redis: srv, Secret: secret})
+	a.Store.Client().AddHook(rtHangUpHook{})
+
+	setup := func(t *testing.T, name string) (*store.User, *harness.Client, *harness.Client) {
+		u := a.CreateUser(t, name)
+		onA := a.NewClient(t)
+		onA.Login(t, name, harness.TestPassword)
+		onB := onA.For(b)
+		if got := status(t, onB, "/app"); got != http.StatusOK {
+			t.Fatalf("cookie from A on B: %d", got)
+		}
+		return u, onA, onB
+	}
+	refusedOnBoth := func(t *testing.T, onA, onB *harness.Client, what string) {
+		t.Helper()
+		deadline := time.Now().Add(2 * time.Second)
+		for {
+			ca, cb := status(t, onA, "/app"), status(t, onB, "/app")
+			if ca == http.StatusUnauthorized && cb == http.StatusUnauthorized {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s, client gone mid-way: replica A answers %d, B %d; want both 401", what, ca, cb)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
+	t.Run("sign out everywhere", func(t *testing.T) {
+		u, onA, onB := setup(t, "hang1")
+		_ = a.Sessions.SignOutEverywhere(rtHangingUpContext(t), nil, u.ID, nil, "", "")
+		refusedOnBoth(t, onA, onB, "sign-out everywhere")
+	})
+	t.Run("sign out one device", func(t *testing.T) {
+		_, onA, onB := setup(t, "hang2")
+		sid := rtSessionID(t, a, onA)
+		_ = a.Sessions.Revoke(rtHangingUpContext(t), sid.UserID, sid.SessionID, sid.Created)
+		refusedOnBoth(t, onA, onB, "revocation of one session")
+	})
+	t.Run("disable the user", func(t *testing.T) {
+		u, onA, onB := setup(t, "hang3")
+		disabled := true
+		_ = a.Store.UpdateUser(rtHangingUpContext(t), u.ID, store.UserUpdate{Disabled: &disabled})
+		refusedOnBoth(t, onA, onB, "disabling the user")
+	})
+}
+
+// rtSessionID decodes the claims of c's session cookie on g.
+func rtSessionID(t *testing.T, g *harness.Gateway, c *harness.Client) store.Claims {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, g.URL+"/", nil)
+	req.AddCookie(&http.Cookie{Name: g.Config.Cookie.Name, Value: c.SessionCookie()})
+	cur, outcome := g.Sessions.Authenticate(req)
+	if outcome != store.Valid {
+		t.Fatalf("session of the client: outcome %v", outcome)
+	}
+	return cur.Claims
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -12,6 +13,16 @@ const (
 	feedSession = "s" // a session id was revoked
 	feedUser    = "u" // a user changed (disabled, roles, signed out everywhere…)
 )
+
+// detach gives a change and the feed entry announcing it a context of
+// their own. Replicas learn of a change only from its entry, so the two must
+// not be split by the caller's context ending in between (a client hanging
+// up, which ends a request's context): the change would sit in Redis while
+// every replica, the one that made it included, kept serving from memory
+// what it had before, until its next full reload.
+func detach(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+}
 
 // publish appends a change to the feed. Each entry carries a sequence number
 // given out in the same script that appends it, so a follower sees numbers

@@ -13,6 +13,8 @@ import (
 // session would have expired anyway), deletes its record, and tells every
 // replica. Revoking twice is harmless.
 func (s *Store) RevokeSession(ctx context.Context, uid, sid string, exp time.Time) error {
+	ctx, cancel := detach(ctx)
+	defer cancel()
 	pipe := s.rdb.Pipeline()
 	pipe.ZAdd(ctx, keyRevoked, redis.Z{Score: float64(exp.Unix()), Member: sid})
 	pipe.Del(ctx, keySession(uid, sid))
@@ -26,6 +28,8 @@ func (s *Store) RevokeSession(ctx context.Context, uid, sid string, exp time.Tim
 // SignOutEverywhere kills every session of the user issued before `before`,
 // in O(1): one timestamp, however many devices there are.
 func (s *Store) SignOutEverywhere(ctx context.Context, uid string, before time.Time) error {
+	ctx, cancel := detach(ctx)
+	defer cancel()
 	n, err := signOutScript.Run(ctx, s.rdb, []string{keyUser(uid)}, before.UnixNano()).Int()
 	if err != nil {
 		return err

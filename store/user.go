@@ -236,6 +236,8 @@ type UserUpdate struct {
 
 // UpdateUser changes fields of a user and tells every replica.
 func (s *Store) UpdateUser(ctx context.Context, uid string, upd UserUpdate) error {
+	ctx, cancel := detach(ctx) // the change and its feed entry go together
+	defer cancel()
 	old, err := s.FindUserByID(ctx, uid)
 	if err != nil {
 		return err
