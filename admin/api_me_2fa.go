@@ -1,9 +1,6 @@
 package admin
 
 import (
-	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 
 	"github.com/authgate/gateway/store"
@@ -27,15 +24,12 @@ func writeMFAError(w http.ResponseWriter, e *mfaError) {
 	writeJSONError(w, e.Status, e.Code, e.Msg)
 }
 
-// readMFAJSON decodes a small JSON body into v; an empty body leaves v as
-// it is. It answers 400 itself and returns false on malformed input.
+// readMFAJSON decodes a JSON body into v; an empty body leaves v as it
+// is. Like every call of the person's API it takes only Content-Type
+// application/json with known fields (decodeMeBody), a body a cross-site
+// page cannot send without a CORS preflight; it answers the refusal itself.
 func readMFAJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10))
-	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		writeJSONError(w, http.StatusBadRequest, "bad_request", "the body must be a JSON object")
-		return false
-	}
-	return true
+	return decodeMeBody(w, r, v, false)
 }
 
 // mfaSetupResponse is the answer of POST me/2fa/setup.

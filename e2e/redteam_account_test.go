@@ -260,3 +260,32 @@ func TestRedteamStaleStaffSessionCannotHandOutAnotherStaffAccount(t *testing.T) 
 		t.Fatalf("after confirming: %d", resp.StatusCode)
 	}
 }
+
+// The person's API takes JSON bodies only (Content-Type application/json,
+// known fields), so a request no browser page can make without a CORS
+// preflight: the 2FA calls took any content type, text/plain included —
+// the one body type a cross-site form or fetch can send without asking.
+// Cross-origin protection refuses those today; the API should not depend
+// on it alone, and signout-all and password already did not.
+func TestRedteamTwoFactorCallsTakeOnlyJSONBodies(t *testing.T) {
+	g := harness.Start(t, harness.Options{})
+	u := g.CreateUser(t, "alice")
+	c, app, _ := mfaEnrolAPI(t, g, "alice")
+	body := `{"password":"` + harness.TestPassword + `","code":"` + app.code() + `"}`
+	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"} {
+		resp := c.Do(t, http.MethodPost, "/.gateway/api/v1/me/2fa/disable", strings.NewReader(body), "Content-Type", ct)
+		if resp.StatusCode != http.StatusUnsupportedMediaType {
+			t.Errorf("2fa/disable with %s: %d, want 415", ct, resp.StatusCode)
+		}
+	}
+	resp := mfaPostJSON(t, c, "/.gateway/api/v1/me/2fa/disable", `{"password":"x","code":"123456","sneaky":true}`)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("2fa/disable with an unknown field: %d, want 400", resp.StatusCode)
+	}
+	if fresh, _ := g.Store.FindUserByID(context.Background(), u.ID); !fresh.MFAEnabled {
+		t.Fatal("2FA was turned off by a non-JSON body")
+	}
+	if resp := mfaPostJSON(t, c, "/.gateway/api/v1/me/2fa/disable", body); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("2fa/disable with JSON: %d %s", resp.StatusCode, rtBody(t, resp))
+	}
+}
