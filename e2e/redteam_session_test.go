@@ -392,3 +392,125 @@ func rtSessionID(t *testing.T, g *harness.Gateway, c *harness.Client) store.Clai
 	}
 	return cur.Claims
 }
+
+// rtSnapshot is every key of a Redis, as DUMP gives them.
+type rtSnapshot map[string]struct {
+	data string
+	ttl  time.Duration
+}
+
+func rtTakeSnapshot(t *testing.T, rdb *redis.Client) rtSnapshot {
+	t.Helper()
+	ctx := context.Background()
+	keys, err := rdb.Keys(ctx, "*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := rtSnapshot{}
+	for _, k := range keys {
+		d, err := rdb.Dump(ctx, k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ttl, _ := rdb.PTTL(ctx, k).Result()
+		if ttl < 0 {
+			ttl = 0
+		}
+		snap[k] = struct {
+			data string
+			ttl  time.Duration
+		}{d, ttl}
+	}
+	return snap
+}
+
+// rtRollBack puts Redis back to the snapshot in one transaction — what a
+// Sentinel failover to a replica that had not received the latest writes
+// yet, or a restart from an older RDB file, looks like — and drops every
+// client connection, as the failover would.
+func rtRollBack(t *testing.T, rdb *redis.Client, snap rtSnapshot) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.FlushAll(ctx)
+		for k, v := range snap {
+			p.RestoreReplace(ctx, k, v.ttl, v.data)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Do(ctx, "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes").Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Losing the newest writes (a lossy failover, a restart from an older
+// snapshot) keeps the store generation, so cookies from before still count.
+// The replicas had seen the lost revocations, but on reconnecting they
+// replaced what they knew with the older list from Redis: a session signed
+// out just before the loss came back to life — on every replica, though each
+// of them had refused it a moment earlier. What a replica has seen revoked
+// (a session id, a "signed out before" time) stays revoked while the data
+// set is the same.
+func TestRedisRollbackDoesNotReviveWhatReplicasSawRevoked(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	a, b := twoReplicas(t, srv)
+	_, revokedB, _ := signedInOnBoth(t, a, b, "rb1")
+	revokedA := revokedB.For(a)
+	thief, _, u2 := signedInOnBoth(t, a, b, "rb2")
+	thiefB := thief.For(b)
+	// A session revoked after the rollback point, through the store only,
+	// so each replica learns of it from the feed; once both refuse it,
+	// both have reloaded.
+	marker := a.NewClient(t)
+	a.CreateUser(t, "rb3")
+	marker.Login(t, "rb3", harness.TestPassword)
+	markerClaims := rtSessionID(t, a, marker)
+	markerB := marker.For(b)
+
+	snap := rtTakeSnapshot(t, rdb)
+	// Refused cookies are cleared from a client's jar: keep copies.
+	replay := func(g *harness.Gateway, c *harness.Client) *harness.Client {
+		r := g.NewClient(t)
+		r.SetSessionCookie(c.SessionCookie())
+		return r
+	}
+	copies := map[string]*harness.Client{
+		"signed-out session on A": replay(a, revokedA), "signed-out session on B": replay(b, revokedB),
+		"signed-out-everywhere session on A": replay(a, thief), "signed-out-everywhere session on B": replay(b, thiefB),
+	}
+
+	if resp := revokedA.Do(t, http.MethodPost, "/.gateway/logout", nil, "Origin", a.URL); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+	if err := a.Sessions.SignOutEverywhere(context.Background(), nil, u2.ID, nil, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*harness.Client{revokedA, revokedB, thief, thiefB} {
+		refusedWithin(t, c, 2*time.Second, "before the rollback")
+	}
+
+	rtRollBack(t, rdb, snap)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := a.Store.RevokeSession(context.Background(), markerClaims.UserID, markerClaims.SessionID, time.Now().Add(time.Hour))
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("revoke the marker after the rollback: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	refusedWithin(t, marker, 5*time.Second, "marker on A")
+	refusedWithin(t, markerB, 5*time.Second, "marker on B")
+
+	for name, c := range copies {
+		if got := status(t, c, "/app"); got != http.StatusUnauthorized {
+			t.Errorf("%s after Redis lost its newest writes: %d, want 401", name, got)
+		}
+	}
+}

@@ -71,6 +71,12 @@ type Mirror struct {
 	revoked map[string]int64      // session id -> unix expiry
 	users   map[string]*UserState // lazily loaded, dropped on change
 	gen     string
+	// signedOut is the latest "signed out before" time seen for each user
+	// (only those that have one) under gen. Like revoked it survives a
+	// reload of the same data set, so that Redis losing its newest writes
+	// (a lossy failover, a restart from an older snapshot) cannot bring
+	// back sessions this replica already refused.
+	signedOut map[string]int64
 
 	lastOK   atomic.Int64  // unix nanos of the last successful sync with Redis
 	userSeq  atomic.Uint64 // bumped on every user change, guards lazy loads
@@ -82,7 +88,7 @@ type Mirror struct {
 func NewMirror(s *Store, log *slog.Logger) *Mirror {
 	return &Mirror{
 		s: s, log: log, StaleAfter: 3 * time.Second, Block: time.Second,
-		revoked: map[string]int64{}, users: map[string]*UserState{},
+		revoked: map[string]int64{}, users: map[string]*UserState{}, signedOut: map[string]int64{},
 		synced: make(chan struct{}),
 	}
 }
@@ -158,14 +164,23 @@ func (m *Mirror) loadUser(ctx context.Context, uid string) (*UserState, error) {
 	if u == nil {
 		return nil, nil
 	}
+	m.mu.Lock()
+	m.keepSignedOut(u)
 	if m.userSeq.Load() == seq {
-		m.mu.Lock()
-		if m.userSeq.Load() == seq {
-			m.users[uid] = u
-		}
-		m.mu.Unlock()
+		m.users[uid] = u
 	}
+	m.mu.Unlock()
 	return u, nil
+}
+
+// keepSignedOut raises u's "signed out before" time to the latest this
+// replica has seen for the user, and remembers it. Called with m.mu held.
+func (m *Mirror) keepSignedOut(u *UserState) {
+	if seen := m.signedOut[u.ID]; seen > u.SignedOutBefore {
+		u.SignedOutBefore = seen
+	} else if u.SignedOutBefore > 0 {
+		m.signedOut[u.ID] = u.SignedOutBefore
+	}
 }
 
 func parseUserState(vals []any) *UserState {
@@ -196,6 +211,13 @@ func (m *Mirror) checkDirect(ctx context.Context, uid, sid, gen string, issuedAt
 		return nil, Revoked, nil
 	}
 	u := parseUserState(h.Val())
+	if u != nil {
+		m.mu.Lock()
+		if m.gen == gen {
+			m.keepSignedOut(u)
+		}
+		m.mu.Unlock()
+	}
 	return u, judge(u, issuedAt), nil
 }
 

@@ -54,6 +54,18 @@ func (m *Mirror) follow(ctx context.Context) error {
 	m.mu.Lock()
 	if m.gen != "" && m.gen != gen {
 		m.log.Warn("redis lost its data (new store generation): every earlier session is refused")
+		m.signedOut = map[string]int64{}
+	} else if m.gen == gen {
+		// The same data set, reloaded after a disconnect or a gap. What this
+		// replica saw revoked stays revoked even if Redis no longer has it:
+		// a failover to a replica that missed the newest writes, or a
+		// restart from an older snapshot, keeps the generation but loses
+		// them. Revocations are never taken back, so keeping more is safe.
+		for sid, exp := range m.revoked {
+			if exp > revoked[sid] {
+				revoked[sid] = exp
+			}
+		}
 	}
 	m.revoked, m.users, m.gen = revoked, map[string]*UserState{}, gen
 	m.mu.Unlock()
