@@ -514,3 +514,57 @@ func TestRedisRollbackDoesNotReviveWhatReplicasSawRevoked(t *testing.T) {
 		}
 	}
 }
+
+// The upstream never sees the gateway's cookies; it must not set them
+// either. One gateway fronts several apps (routes), and a response from any
+// of them reaches the browser on the gateway's host: an app — or a page of
+// it that lets people choose headers, or a compromised one — answering
+// Set-Cookie with the gateway's session cookie name swaps a signed-in
+// person onto another account everywhere (their uploads and messages then
+// land in the attacker's account), or signs them out; with a longer Path it
+// does so for one part of the site only.
+func TestUpstreamCannotSetTheGatewaysCookies(t *testing.T) {
+	var planted string
+	g := harness.Start(t, harness.Options{
+		Configure: func(c *config.Config) { c.PublicPaths = []string{"/public/"} },
+		Upstream: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			name := "gateway_session"
+			http.SetCookie(w, &http.Cookie{Name: name, Value: planted, Path: "/"})
+			http.SetCookie(w, &http.Cookie{Name: name, Value: planted, Path: "/app/uploads"})
+			w.Header().Add("Set-Cookie", " "+name+"=; Max-Age=0")
+			http.SetCookie(w, &http.Cookie{Name: name + "_known", Value: "x.y", Path: "/.gateway/login"})
+			http.SetCookie(w, &http.Cookie{Name: name + "_device", Value: "x", Path: "/.gateway/login"})
+			http.SetCookie(w, &http.Cookie{Name: "app_pref", Value: "dark", Path: "/"})
+			http.SetCookie(w, &http.Cookie{Name: "gateway_sessions_seen", Value: "1", Path: "/"})
+			w.WriteHeader(http.StatusOK)
+		}),
+	})
+	if g.Config.Cookie.Name != "gateway_session" {
+		t.Fatalf("cookie name %q: adjust the test", g.Config.Cookie.Name)
+	}
+	g.CreateUser(t, "mallory")
+	g.CreateUser(t, "victim")
+	attacker := g.NewClient(t)
+	attacker.Login(t, "mallory", harness.TestPassword)
+	planted = attacker.SessionCookie()
+
+	victim := g.NewClient(t)
+	victim.Login(t, "victim", harness.TestPassword)
+	for _, path := range []string{"/app/page", "/public/page"} {
+		resp := victim.Get(t, path)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", path, resp.StatusCode)
+		}
+		var names []string
+		for _, ck := range resp.Cookies() {
+			names = append(names, ck.Name)
+		}
+		if got := strings.Join(names, ","); got != "app_pref,gateway_sessions_seen" {
+			t.Errorf("%s: cookies the app set that reach the browser: %q, want only the app's own", path, got)
+		}
+	}
+	if got := victim.SessionCookie(); got == planted || got == "" {
+		t.Fatalf("the victim's session cookie was replaced (by the attacker's: %v)", got == planted)
+	}
+}

@@ -58,6 +58,7 @@ func New(d Deps) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.ownCookies = []string{d.Sessions.CookieName(), g.knownBrowserName(), g.rememberCookieName()}
 	g.proxy = p
 	g.limits = newRateLimiter(d.Config, p.pick)
 	g.handler = g.routes()

@@ -11,6 +11,7 @@ import (
 	"net/http/httputil"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +29,9 @@ type proxy struct {
 	headers    config.Headers
 	strip      *httpsafe.HeaderStripper // identity and path-override headers, every spelling
 	cookieName string
+	// ownCookies are the names of every cookie the gateway sets (session,
+	// known browser, remembered device): the upstream may not set them.
+	ownCookies []string
 
 	// Headers describing the client's connection, every spelling: only the
 	// ones rewrite sets from a trusted proxy, or all of them from anyone else.
@@ -59,9 +63,10 @@ func newProxy(cfg *config.Config, cookieName string, log *slog.Logger, onError f
 		ForceAttemptHTTP2:     true,
 	}
 	p.rp = &httputil.ReverseProxy{
-		Rewrite:   p.rewrite,
-		Transport: transport,
-		ErrorLog:  slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		Rewrite:        p.rewrite,
+		ModifyResponse: p.dropOwnCookies,
+		Transport:      transport,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			status := statusForProxyError(r, err)
 			log.Warn("upstream request failed", "status", status, "err", err.Error(), "path", r.URL.Path)
@@ -198,6 +203,32 @@ func joinPath(base, p string) string {
 		return p
 	}
 	return strings.TrimSuffix(base, "/") + p
+}
+
+// dropOwnCookies removes from an upstream answer every Set-Cookie that
+// names one of the gateway's cookies. Every app behind the gateway answers
+// on the gateway's host, so an app (or a page of it that lets people choose
+// headers) could otherwise plant its own session cookie in a signed-in
+// person's browser — swapping them onto another account for the whole site,
+// or for one path — or delete theirs.
+func (p *proxy) dropOwnCookies(resp *http.Response) error {
+	lines := resp.Header["Set-Cookie"]
+	if len(lines) == 0 {
+		return nil
+	}
+	kept := make([]string, 0, len(lines))
+	for _, line := range lines {
+		name, _, _ := strings.Cut(line, "=")
+		if !slices.Contains(p.ownCookies, strings.Trim(name, " \t")) {
+			kept = append(kept, line)
+		}
+	}
+	if len(kept) == 0 {
+		delete(resp.Header, "Set-Cookie")
+	} else {
+		resp.Header["Set-Cookie"] = kept
+	}
+	return nil
 }
 
 // stripCookie removes the gateway's own session cookie from the request, so
