@@ -568,3 +568,53 @@ func TestUpstreamCannotSetTheGatewaysCookies(t *testing.T) {
 		t.Fatalf("the victim's session cookie was replaced (by the attacker's: %v)", got == planted)
 	}
 }
+
+// Everyone behind one address — an office, a school, a carrier-grade NAT,
+// an IPv6 /64 — shares the client-address counter. A stranger there (or one
+// infected machine) making a wrong guess whenever the delay ends kept that
+// counter in a delay for good, and with it every person behind the address
+// out of every account, their usual browsers included. A browser that
+// signed in to an account before has that account's attempts counted on a
+// counter of its own, and a known-browser cookie only ever works for the
+// one account it was made for, so it cannot be used to spray guesses across
+// accounts: the shared address's delay does not apply to it.
+func TestStrangerOnTheSameAddressDoesNotLockOutKnownBrowsers(t *testing.T) {
+	g := harness.Start(t, harness.Options{Configure: func(c *config.Config) {
+		c.Throttle.PasswordIP = thrPolicy(3)
+		c.Throttle.PasswordIP.Base.Duration, c.Throttle.PasswordIP.Max.Duration = time.Minute, time.Minute // outlasts the test
+		c.Throttle.PasswordIP.Forget.Duration = time.Hour
+		c.Throttle.PasswordAccount = thrPolicy(2)
+	}})
+	g.CreateUser(t, "office")
+	g.CreateUser(t, "other")
+	owner := g.NewClient(t)
+	owner.Login(t, "office", harness.TestPassword)
+
+	// A stranger behind the same address guesses at other accounts.
+	for i := range 4 {
+		thrSignIn(t, g.NewClient(t), "someone"+strconv.Itoa(i), "guess")
+	}
+	rtWantThrottled(t, thrSignIn(t, g.NewClient(t), "office", harness.TestPassword), "right password from a new browser on the address in a delay")
+	if got := thrSignIn(t, owner, "office", harness.TestPassword); got.Status != http.StatusSeeOther {
+		t.Fatalf("the owner's usual browser on the shared address: %+v, want signed in", got)
+	}
+	// Its cookie is no key to other accounts: there the address's delay holds.
+	rtWantThrottled(t, thrSignIn(t, owner, "other", "guess"), "known browser of one account guessing at another")
+	// And its own guesses at its own account are limited by its own counter.
+	for i := range 2 {
+		if got := thrSignIn(t, owner, "office", "typo "+strconv.Itoa(i)); got.Status != http.StatusUnauthorized {
+			t.Fatalf("typo %d: %+v", i+1, got)
+		}
+	}
+	if got := thrSignIn(t, owner, "office", "typo 3"); got.Status != http.StatusTooManyRequests {
+		t.Fatalf("third typo: %+v, want its own delay to start", got)
+	}
+}
+
+// rtWantThrottled fails unless a is a refusal by a limit.
+func rtWantThrottled(t *testing.T, a thrAnswer, what string) {
+	t.Helper()
+	if a.Status != http.StatusTooManyRequests || a.RetryAfter == "" || !strings.HasPrefix(a.Message, "Too many attempts.") {
+		t.Fatalf("%s: %+v, want 429 with Retry-After", what, a)
+	}
+}

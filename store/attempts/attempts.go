@@ -90,7 +90,12 @@ func (r Result) Throttled() bool { return r.Wait > 0 }
 type Verify func(ctx context.Context) (bool, error)
 
 // Account names the per-account counter of a password attempt.
-type Account struct{ key string }
+type Account struct {
+	key string
+	// browser: the counter of a known browser, which also stands in for
+	// the client-address counter (see Password).
+	browser bool
+}
 
 // User is the account counter of a known user, shared by sign-in,
 // re-authentication, password change and the API.
@@ -104,7 +109,7 @@ func User(uid string) Account {
 // success only this counter is reset, so the owner signing in does not hand
 // the stranger a fresh set of free attempts.
 func KnownBrowser(id string) Account {
-	return Account{key: store.PasswordBrowserThrottleKey(id)}
+	return Account{key: store.PasswordBrowserThrottleKey(id), browser: true}
 }
 
 // Name is the account counter of a username that does not exist, in its
@@ -119,39 +124,55 @@ func Name(canonical string) Account {
 // On success the account counter is reset, but the client counter only
 // gets this attempt back: one good password must not wipe out the
 // failures the same client made on other accounts.
+//
+// A known browser's attempts skip the client counter. Everybody behind one
+// address (an office, a carrier-grade NAT, an IPv6 /64) shares it, so a
+// stranger there could otherwise keep it in a delay for good and every
+// person behind the address out of every account; and a known-browser
+// counter already limits its browser's guesses, on the one account its
+// cookie was made for, so it cannot be used to spray guesses across
+// accounts.
 func (g *Guard) Password(ctx context.Context, acct Account, ip string, verify Verify) (Result, error) {
 	ipKey := store.PasswordIPThrottleKey(ClientKey(ip))
 	pIP, pAcct := g.policies.PasswordIP, g.policies.PasswordAccount
-
-	r, err := g.counters.ThrottleTake(ctx, ipKey, pIP)
-	if err != nil {
-		return Result{}, err
+	refundIP := func() {
+		if !acct.browser {
+			g.refund(ctx, ipKey, pIP)
+		}
 	}
-	if r.Wait > 0 {
-		g.onThrottled(KindPasswordIP)
-		return Result{Wait: r.Wait, Kind: KindPasswordIP}, nil
+
+	var r store.ThrottleResult
+	if !acct.browser {
+		var err error
+		if r, err = g.counters.ThrottleTake(ctx, ipKey, pIP); err != nil {
+			return Result{}, err
+		}
+		if r.Wait > 0 {
+			g.onThrottled(KindPasswordIP)
+			return Result{Wait: r.Wait, Kind: KindPasswordIP}, nil
+		}
 	}
 	ra, err := g.counters.ThrottleTake(ctx, acct.key, pAcct)
 	if err != nil {
-		g.refund(ctx, ipKey, pIP)
+		refundIP()
 		return Result{}, err
 	}
 	if ra.Wait > 0 {
-		g.refund(ctx, ipKey, pIP)
+		refundIP()
 		g.onThrottled(KindPasswordAccount)
 		return Result{Wait: ra.Wait, Kind: KindPasswordAccount}, nil
 	}
 
 	ok, err := verify(ctx)
 	if err != nil {
-		g.refund(ctx, ipKey, pIP)
+		refundIP()
 		g.refund(ctx, acct.key, pAcct)
 		return Result{}, err
 	}
 	if !ok {
 		return Result{Delay: max(r.Delay, ra.Delay), DelayStarted: ra.Delay > 0 && ra.Fails == int64(pAcct.Free)+1}, nil
 	}
-	g.refund(ctx, ipKey, pIP)
+	refundIP()
 	// If this reset fails the password was still right; a counter left
 	// behind only brings the next delay sooner. Not worth refusing for.
 	g.bookkeep(ctx, func(c context.Context) error { return g.counters.ThrottleReset(c, acct.key) })
