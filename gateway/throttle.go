@@ -31,7 +31,13 @@ func (g *Gateway) checkPasswordThrottled(r *http.Request, username, password, ip
 	u, err := g.Users.FindUserByName(ctx, username)
 	if errors.Is(err, store.ErrNotFound) {
 		u = nil
-	} else if err != nil {
+		// A known name costs a second read (the user record); make an
+		// unknown one cost the same, or the answer's timing would tell
+		// which names exist — measurably so on refused attempts, which
+		// cost nothing and can be repeated at will.
+		_, err = g.Users.FindUserByID(ctx, unknownUserID)
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, attempts.Result{}, err
 	}
 	acct := attempts.Name(username)
@@ -50,6 +56,9 @@ func (g *Gateway) checkPasswordThrottled(r *http.Request, username, password, ip
 	})
 	return u, res, err
 }
+
+// unknownUserID is a user id that never exists (ids are random tokens).
+const unknownUserID = "-"
 
 // refuseThrottledLogin answers a sign-in attempt refused by a limit: 429,
 // Retry-After, and a page saying when to try again. The answer is the same
