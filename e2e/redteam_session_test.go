@@ -660,3 +660,55 @@ func TestRefusedSignInCostsTheSameForUnknownNames(t *testing.T) {
 		t.Fatalf("Redis commands of 5 refused attempts: existing user %v, unknown name %v; want the same", known, unknown)
 	}
 }
+
+// A cookie whose session went idle is refused, but finding that out takes a
+// Redis read (when did another replica last see it?), and nothing
+// remembered the answer: every further request with that cookie paid the
+// read again, with no rate limit on refused requests. Anybody with an old
+// cookie of their own account could turn each cheap request into a Redis
+// round trip on every replica, and load the Redis every request depends on.
+// An idle session is now signed out like any other, once: later requests
+// are refused from memory, on every replica.
+func TestIdleCookieCostsOneRedisReadNotOnePerRequest(t *testing.T) {
+	clock := &harness.Clock{}
+	configure := func(c *config.Config) {
+		c.Session.Lifetime = config.Duration{Duration: 8 * time.Hour}
+		c.Session.IdleTimeout = config.Duration{Duration: 30 * time.Minute}
+	}
+	a := harness.Start(t, harness.Options{Clock: clock, Configure: configure})
+	b := harness.Start(t, harness.Options{Clock: clock, Configure: configure, Redis: a.Redis, Secret: a.Config.Secret})
+	a.CreateUser(t, "sleepy")
+	c := a.NewClient(t)
+	c.Login(t, "sleepy", harness.TestPassword)
+	stale := c.SessionCookie()
+	clock.Advance(35 * time.Minute) // beyond what an unwritten last-seen time on a replica could hide
+
+	first := a.NewClient(t)
+	first.SetSessionCookie(stale)
+	if got := status(t, first, "/app"); got != http.StatusUnauthorized {
+		t.Fatalf("idle session: %d, want 401", got)
+	}
+	// Give B the feed entry, if there is one, before counting.
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) && status(t, rtReplay(t, b, stale), "/app") != http.StatusUnauthorized {
+		time.Sleep(10 * time.Millisecond)
+	}
+	before := a.Redis.CommandCount(t, "hgetall")
+	for _, g := range []*harness.Gateway{a, b} {
+		for range 10 {
+			if got := status(t, rtReplay(t, g, stale), "/app"); got != http.StatusUnauthorized {
+				t.Fatalf("idle session again: %d", got)
+			}
+		}
+	}
+	if n := a.Redis.CommandCount(t, "hgetall") - before; n > 0 {
+		t.Fatalf("20 more requests with an idle session's cookie made %d Redis reads of the session, want none", n)
+	}
+}
+
+// rtReplay is a fresh client on g carrying the session cookie value.
+func rtReplay(t *testing.T, g *harness.Gateway, cookie string) *harness.Client {
+	c := g.NewClient(t)
+	c.SetSessionCookie(cookie)
+	return c
+}

@@ -46,6 +46,9 @@ const (
 	idleOK idleVerdict = iota
 	idleExpired
 	idleUnknown // Redis needed but unreachable
+	// idleDead: idle for longer than any replica's unwritten last-seen
+	// time could hide, or the session record is gone; it cannot come back.
+	idleDead
 )
 
 // check records a use of the session and decides whether it had been idle
@@ -66,9 +69,11 @@ func (l *lastSeen) check(ctx context.Context, c *store.Claims, now time.Time, r 
 		sess, err := l.store.FindSession(ctx, c.UserID, c.SessionID)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return idleExpired
+			return idleDead
 		case err != nil:
 			return idleUnknown
+		case now.Sub(sess.LastSeen) > l.idle+l.writeEvery+l.flushEvery:
+			return idleDead
 		case now.Sub(sess.LastSeen) > l.idle:
 			return idleExpired
 		}

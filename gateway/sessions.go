@@ -144,6 +144,13 @@ func (s *Sessions) Authenticate(r *http.Request) (*store.Principal, store.AuthOu
 		return cur, store.Valid
 	case idleUnknown:
 		return nil, store.Unavailable
+	case idleDead:
+		// Finding that out cost a Redis read; sign the session out for
+		// good, so that its cookie is refused from memory from now on, on
+		// every replica, instead of costing every request that read again.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)
+		defer cancel()
+		_ = s.Revoke(ctx, c.UserID, c.SessionID, c.Created) // if Redis fails, the next request tries again
 	}
 	return nil, store.Ended
 }
