@@ -712,3 +712,92 @@ func rtReplay(t *testing.T, g *harness.Gateway, cookie string) *harness.Client {
 	c.SetSessionCookie(cookie)
 	return c
 }
+
+// rtTunnelApp switches to any protocol asked for except WebSocket (as an
+// h2c-capable server does for "Upgrade: h2c") and then serves every request
+// that comes through the tunnel — here in HTTP/1.1 for simplicity, with h2c
+// it would be HTTP/2 frames — answering with what it saw.
+func rtTunnelApp() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proto := r.Header.Get("Upgrade")
+		if proto == "" || strings.EqualFold(proto, "websocket") {
+			fmt.Fprintf(w, "plain %s", r.URL.Path)
+			return
+		}
+		conn, rw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		fmt.Fprintf(rw, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: %s\r\n\r\n", proto)
+		_ = rw.Flush()
+		for {
+			req, err := http.ReadRequest(rw.Reader)
+			if err != nil {
+				return
+			}
+			body := fmt.Sprintf("tunnelled %s as %q", req.URL.Path, req.Header.Get("X-Forwarded-User"))
+			fmt.Fprintf(rw, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+			_ = rw.Flush()
+		}
+	})
+}
+
+// The reverse proxy passed any protocol switch on, not only WebSocket. After
+// a "101 Switching Protocols" it only copies bytes, so with an app that
+// accepts "Upgrade: h2c" (Go's h2c handler, Apache with mod_http2, many
+// gRPC stacks) a client — anonymous, through a public path, or signed in —
+// got a connection straight to the app and sent it whatever requests it
+// liked, to any path, with any X-Forwarded-User (h2c request smuggling).
+// Only WebSocket upgrades pass now; any other Upgrade is dropped and the
+// request goes on as an ordinary one.
+func TestOnlyWebSocketUpgradesPass(t *testing.T) {
+	g := harness.Start(t, harness.Options{
+		Upstream:  rtTunnelApp(),
+		Configure: func(c *config.Config) { c.PublicPaths = []string{"/public/"} },
+	})
+	g.CreateUser(t, "eve")
+	c := g.NewClient(t)
+	c.Login(t, "eve", harness.TestPassword)
+	addr := strings.TrimPrefix(g.URL, "http://")
+	for _, tc := range []struct{ name, path, cookie, upgrade string }{
+		{"anonymous on a public path", "/public/x", "", "h2c"},
+		{"signed in", "/app", g.Config.Cookie.Name + "=" + c.SessionCookie(), "h2c"},
+		{"other protocol", "/public/x", "", "TLS/1.2"},
+		{"websocket listed first", "/public/x", "", "websocket, h2c"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+			head := "GET " + tc.path + " HTTP/1.1\r\nHost: " + addr + "\r\nConnection: Upgrade, HTTP2-Settings\r\n" +
+				"Upgrade: " + tc.upgrade + "\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n"
+			if tc.cookie != "" {
+				head += "Cookie: " + tc.cookie + "\r\n"
+			}
+			if _, err := io.WriteString(conn, head+"\r\n"); err != nil {
+				t.Fatal(err)
+			}
+			br := bufio.NewReader(conn)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+			if resp.StatusCode == http.StatusSwitchingProtocols {
+				_, _ = io.WriteString(conn, "GET /admin/users HTTP/1.1\r\nHost: app\r\nX-Forwarded-User: admin\r\n\r\n")
+				if inner, err := http.ReadResponse(br, nil); err == nil {
+					b, _ := io.ReadAll(inner.Body)
+					t.Fatalf("Upgrade: %s was switched to; through the tunnel the app answered: %s", tc.upgrade, b)
+				}
+				t.Fatalf("Upgrade: %s was switched to", tc.upgrade)
+			}
+			if resp.StatusCode != http.StatusOK || string(body) != "plain "+tc.path {
+				t.Fatalf("Upgrade: %s: %d %q, want the ordinary answer", tc.upgrade, resp.StatusCode, body)
+			}
+		})
+	}
+}

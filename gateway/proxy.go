@@ -144,6 +144,7 @@ func (p *proxy) pick(host, cleaned string) *url.URL {
 // set by us, our cookie removed, the path replaced by the cleaned one — so
 // Rewrite needs no per-request state and no request copy is made.
 func (p *proxy) serve(w http.ResponseWriter, r *http.Request, cleaned string, cur *store.Principal) {
+	dropUpgrade(r.Header)
 	p.strip.Strip(r.Header)
 	p.strip.Strip(r.Trailer) // declared request trailers; some servers merge them into headers
 	stripCookie(r, p.cookieName)
@@ -161,6 +162,21 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request, cleaned string, cu
 		return
 	}
 	p.rp.ServeHTTP(w, r)
+}
+
+// dropUpgrade removes a request's Upgrade header unless it asks for
+// WebSocket and nothing else, so that the request goes on as an ordinary
+// one. After a protocol switch the reverse proxy only copies bytes: with an
+// app that accepts "Upgrade: h2c" (or any other protocol it can be talked
+// into), the client would get a connection straight to the app and send it
+// requests the gateway never checked, to any path, with any identity
+// headers.
+func dropUpgrade(h http.Header) {
+	up, ok := h["Upgrade"]
+	if !ok || (len(up) == 1 && strings.EqualFold(strings.Trim(up[0], " \t"), "websocket")) {
+		return
+	}
+	delete(h, "Upgrade")
 }
 
 // rewrite builds the outgoing request. Out starts as a copy of the prepared
