@@ -801,3 +801,42 @@ func TestOnlyWebSocketUpgradesPass(t *testing.T) {
 		})
 	}
 }
+
+// While its feed is down a replica asks Redis for every check. After a
+// rollback (see above) Redis no longer holds revocations the replica saw,
+// so a replica whose follower could not reload yet — it takes a few seconds
+// for the mirror to count as stale, and a failover takes longer — let a
+// session it had refused through again. The direct check consults what the
+// replica already knows too.
+func TestStaleReplicaAfterRollbackKeepsWhatItSawRevoked(t *testing.T) {
+	t.Parallel() // waits for the mirror to go stale; let other tests run meanwhile
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	a := harness.Start(t, harness.Options{Redis: srv})
+	a.CreateUser(t, "rb4")
+	c := a.NewClient(t)
+	c.Login(t, "rb4", harness.TestPassword)
+	cookie := c.SessionCookie()
+	snap := rtTakeSnapshot(t, rdb)
+	if resp := c.Do(t, http.MethodPost, "/.gateway/logout", nil, "Origin", a.URL); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+	// The follower can neither read the feed nor reload; direct checks
+	// still work.
+	ctx := context.Background()
+	if err := rdb.Do(ctx, "ACL", "SETUSER", "default", "-xread", "-xrevrange").Err(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rdb.Do(context.Background(), "ACL", "SETUSER", "default", "+xread", "+xrevrange") })
+	rtRollBack(t, rdb, snap)
+	deadline := time.Now().Add(10 * time.Second)
+	for a.Mirror.Ready() {
+		if time.Now().After(deadline) {
+			t.Fatal("the mirror never went stale")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := status(t, rtReplay(t, a, cookie), "/app"); got != http.StatusUnauthorized {
+		t.Fatalf("signed-out session on a replica checking Redis directly after the rollback: %d, want 401", got)
+	}
+}

@@ -198,6 +198,13 @@ func parseUserState(vals []any) *UserState {
 
 // checkDirect asks Redis in one round trip; used while the mirror is stale.
 func (m *Mirror) checkDirect(ctx context.Context, uid, sid, gen string, issuedAt int64) (*UserState, Verdict, error) {
+	// What this replica saw revoked stays revoked, even when Redis lost it.
+	m.mu.RLock()
+	_, revoked := m.revoked[sid]
+	m.mu.RUnlock()
+	if revoked {
+		return nil, Revoked, nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	pipe := m.s.rdb.Pipeline()
