@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -838,5 +839,30 @@ func TestStaleReplicaAfterRollbackKeepsWhatItSawRevoked(t *testing.T) {
 	}
 	if got := status(t, rtReplay(t, a, cookie), "/app"); got != http.StatusUnauthorized {
 		t.Fatalf("signed-out session on a replica checking Redis directly after the rollback: %d, want 401", got)
+	}
+}
+
+// Client-address headers reach the app only from trusted proxies, but the
+// list missed the ones the most common PHP idiom reads first
+// (HTTP_CLIENT_IP, HTTP_X_FORWARDED, HTTP_FORWARDED_FOR) and a few other
+// widespread ones: any client could tell such an app it came from an
+// address of its choosing (an allow-listed office, 127.0.0.1).
+func TestLesserKnownClientAddressHeadersStripped(t *testing.T) {
+	g := harness.Start(t, harness.Options{Configure: func(c *config.Config) { c.PublicPaths = []string{"/public/"} }})
+	addr := strings.TrimPrefix(g.URL, "http://")
+	resp := rawRequest(t, addr, "GET /public/x HTTP/1.1\nHost: "+addr+"\n"+
+		"Client-IP: 6.6.6.6\nX-Forwarded: for=6.6.6.6\nForwarded-For: 6.6.6.6\n"+
+		"X-Remote-IP: 6.6.6.6\nX-Remote-Addr: 6.6.6.6\nX-Originating-IP: 6.6.6.6\nX-ProxyUser-Ip: 6.6.6.6\n\n")
+	defer resp.Body.Close()
+	var e harness.Echoed
+	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+		t.Fatalf("status %d: %v", resp.StatusCode, err)
+	}
+	for k, vs := range e.Header {
+		for _, v := range vs {
+			if strings.Contains(v, "6.6.6.6") {
+				t.Errorf("upstream received %s: %q from an untrusted client", k, v)
+			}
+		}
 	}
 }

@@ -97,6 +97,10 @@ var connectionHeaders = []string{
 	"X-Forwarded-Port", "X-Forwarded-Prefix", "X-Forwarded-Server", "X-Forwarded-Scheme",
 	"X-Forwarded-Protocol", "X-Forwarded-Ssl", "X-Url-Scheme", "Front-End-Https",
 	"X-Client-Ip", "True-Client-Ip", "Cf-Connecting-Ip", "X-Cluster-Client-Ip", "Fastly-Client-Ip",
+	// What the common PHP idiom reads before REMOTE_ADDR (HTTP_CLIENT_IP,
+	// HTTP_X_FORWARDED, HTTP_FORWARDED_FOR), and other widespread ones.
+	"Client-Ip", "X-Forwarded", "Forwarded-For", "X-Remote-Ip", "X-Remote-Addr", "X-Originating-Ip",
+	"X-Proxyuser-Ip",
 }
 
 // statusForProxyError maps a transport failure: 499 when the client went
