@@ -84,6 +84,8 @@ type Redis struct {
 
 // Cookie configures the session cookie.
 type Cookie struct {
+	// Name defaults to "__Host-gateway_session" when Secure is on and
+	// "gateway_session" otherwise.
 	Name string `yaml:"name"`
 	// Secure may be turned off only for plain-HTTP development.
 	Secure bool `yaml:"secure"`

@@ -8,6 +8,10 @@ const (
 	DefaultOpsListen  = "127.0.0.1:9090"
 	DefaultPathPrefix = "/.gateway"
 	DefaultCookieName = "gateway_session"
+	// DefaultSecureCookieName is the default when cookie.secure is on: the
+	// __Host- prefix makes browsers refuse a same-name cookie planted by a
+	// sibling subdomain or set with a Domain or a narrower Path.
+	DefaultSecureCookieName = "__Host-" + DefaultCookieName
 )
 
 // Defaults returns the configuration used before the file and environment
@@ -18,7 +22,7 @@ func Defaults() Config {
 		OpsListen:  DefaultOpsListen,
 		PathPrefix: DefaultPathPrefix,
 		Cookie: Cookie{
-			Name:   DefaultCookieName,
+			Name:   "", // chosen by Validate from cookie.secure
 			Secure: true,
 		},
 		Session: Session{

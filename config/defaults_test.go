@@ -14,7 +14,7 @@ func TestDefaults(t *testing.T) {
 		{"listen", d.Listen, ":8080"},
 		{"ops_listen", d.OpsListen, "127.0.0.1:9090"},
 		{"path_prefix", d.PathPrefix, "/.gateway"},
-		{"cookie.name", d.Cookie.Name, "gateway_session"},
+		{"cookie.name", d.Cookie.Name, ""},
 		{"cookie.secure", d.Cookie.Secure, true},
 		{"session.lifetime", d.Session.Lifetime.Duration, 168 * time.Hour},
 		{"session.idle_timeout", d.Session.IdleTimeout.Duration, 12 * time.Hour},

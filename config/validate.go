@@ -148,7 +148,13 @@ func (c *Config) validateGeoIPDB() error {
 
 func (c *Config) validateCookie() error {
 	if c.Cookie.Name == "" {
-		return keyErr("cookie.name", "is empty; use e.g. %q", DefaultCookieName)
+		// Unset: __Host-gateway_session behind TLS (cookie tossing from a
+		// sibling subdomain cannot shadow it), gateway_session for
+		// plain-HTTP development, where __Host- cookies are refused.
+		c.Cookie.Name = DefaultCookieName
+		if c.Cookie.Secure {
+			c.Cookie.Name = DefaultSecureCookieName
+		}
 	}
 	if !isToken(c.Cookie.Name) {
 		return keyErr("cookie.name", "%q is not a valid cookie name; use letters, digits and !#$%%&'*+-.^_`|~ only, e.g. %q", c.Cookie.Name, DefaultCookieName)

@@ -82,7 +82,6 @@ func TestValidateRejects(t *testing.T) {
 		{"redirect host tld only", func(c *Config) { c.RedirectHosts = []string{".com"} }, "redirect_hosts[0]", "GATEWAY_REDIRECT_HOSTS", "too broad"},
 		{"redirect host ip suffix", func(c *Config) { c.RedirectHosts = []string{".10.0.0.1"} }, "redirect_hosts[0]", "GATEWAY_REDIRECT_HOSTS", "too broad"},
 		{"redirect host numeric", func(c *Config) { c.RedirectHosts = []string{"host.123"} }, "redirect_hosts[0]", "GATEWAY_REDIRECT_HOSTS", "not a valid host name"},
-		{"cookie name empty", func(c *Config) { c.Cookie.Name = "" }, "cookie.name", "GATEWAY_COOKIE_NAME", ""},
 		{"cookie name separator", func(c *Config) { c.Cookie.Name = "my;session" }, "cookie.name", "GATEWAY_COOKIE_NAME", ""},
 		{"cookie __Host- insecure", func(c *Config) { c.Cookie.Name = "__Host-s"; c.Cookie.Secure = false }, "cookie.secure", "GATEWAY_COOKIE_SECURE", "__Host-"},
 		{"cookie __Secure- insecure", func(c *Config) { c.Cookie.Name = "__Secure-s"; c.Cookie.Secure = false }, "cookie.secure", "GATEWAY_COOKIE_SECURE", "__Secure-"},
@@ -299,6 +298,22 @@ func TestErrorFormat(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.want {
 			t.Errorf("got %q, want %q", got, tt.want)
+		}
+	}
+}
+
+func TestCookieNameDefaultFollowsSecure(t *testing.T) {
+	for _, tc := range []struct {
+		secure bool
+		want   string
+	}{{true, "__Host-gateway_session"}, {false, "gateway_session"}} {
+		c := validConfig()
+		c.Cookie.Name, c.Cookie.Secure = "", tc.secure
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if c.Cookie.Name != tc.want {
+			t.Errorf("secure=%v: cookie name %q, want %q", tc.secure, c.Cookie.Name, tc.want)
 		}
 	}
 }
