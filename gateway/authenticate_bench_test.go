@@ -7,15 +7,23 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/internal/harness"
 	"github.com/authgate/gateway/store"
 )
 
 // signedInRequest starts a gateway, signs a user in and returns a request
-// carrying the session cookie.
+// carrying the session cookie. The request rate limit is off: a benchmark
+// loop is one session far above any sane per-session rate.
 func signedInRequest(b *testing.B) (*harness.Gateway, *http.Request) {
 	b.Helper()
-	g := harness.Start(b, harness.Options{})
+	g := harness.Start(b, harness.Options{Configure: func(c *config.Config) {
+		off, err := config.ParseRate("off")
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.RateLimit.PerSession = off
+	}})
 	g.CreateUser(b, "bench")
 	c := g.NewClient(b)
 	c.Login(b, "bench", harness.TestPassword)
@@ -57,8 +65,10 @@ func BenchmarkProxy(b *testing.B) {
 	run := func(b *testing.B, h http.Handler) {
 		b.ReportAllocs()
 		for b.Loop() {
+			// A fresh request each time, as from a server: the gateway
+			// prepares the incoming request in place.
 			w := httptest.NewRecorder()
-			h.ServeHTTP(w, req)
+			h.ServeHTTP(w, req.Clone(req.Context()))
 			if w.Code != http.StatusOK {
 				b.Fatalf("status %d", w.Code)
 			}
