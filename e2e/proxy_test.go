@@ -554,3 +554,16 @@ func TestPathOverrideAndClientIPHeadersStripped(t *testing.T) {
 		})
 	}
 }
+
+func TestTraceAndConnectAreRefused(t *testing.T) {
+	g := harness.Start(t, harness.Options{Configure: func(c *config.Config) { c.PublicPaths = []string{"/public/"} }})
+	g.CreateUser(t, "alice")
+	c := g.NewClient(t)
+	c.Login(t, "alice", harness.TestPassword)
+	for _, path := range []string{"/app", "/public/x"} {
+		resp := c.Do(t, http.MethodTrace, path, nil)
+		if resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("TRACE %s: %d, want 405 (the app must never echo the request)", path, resp.StatusCode)
+		}
+	}
+}

@@ -16,6 +16,13 @@ func (g *Gateway) serveProtected(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	defer func() { g.Metrics.Latency.Observe(time.Since(start).Seconds()) }()
 
+	// TRACE echoes requests (headers included) and CONNECT asks for a
+	// tunnel: neither has a place in front of a web app.
+	if r.Method == http.MethodTrace || r.Method == http.MethodConnect {
+		w.Header().Set("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
+		writeJSONError(w, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed")
+		return
+	}
 	cleaned := httpsafe.CleanPath(r.URL.Path)
 	public := !httpsafe.SuspiciousPath(r.URL.EscapedPath()) && httpsafe.IsPublicPath(cleaned, g.Config.PublicPaths)
 	cur, outcome := g.Sessions.Authenticate(r)
