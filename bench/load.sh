@@ -14,6 +14,7 @@ export PATH=/usr/local/go/bin:$PATH
 DURATION=${DURATION:-10s}
 HEAVY=${HEAVY:-32}      # connections for the throughput run
 MODERATE=${MODERATE:-4} # connections for the latency run
+ROUNDS=${ROUNDS:-3}     # alternating bare/gateway rounds per load; the median is reported
 
 need=()
 command -v wrk >/dev/null || need+=(wrk)
@@ -84,7 +85,7 @@ printf "\n%-9s %-5s %12s %10s %10s\n" target conns req/s p50_ms p99_ms
 declare -A R
 gw_requests=0 gw_calls=0
 for conns in "$HEAVY" "$MODERATE"; do
-	for round in 1 2; do
+	for round in $(seq "$ROUNDS"); do
 		read -r rps p50 p99 _ < <(run bare "$BARE" "$conns")
 		printf "%-9s %-5s %12s %10s %10s\n" bare "$conns" "$rps" "$p50" "$p99"
 		R[bare_$conns]="${R[bare_$conns]:-} $rps:$p50:$p99"
@@ -101,9 +102,10 @@ done
 read -r d_rps d_p50 d_p99 _ < <(run direct "$UPSTREAM" "$MODERATE")
 printf "%-9s %-5s %12s %10s %10s\n" direct "$MODERATE" "$d_rps" "$d_p50" "$d_p99"
 
-mean() { echo "$1" | tr ' ' '\n' | awk -F: -v f="$2" 'NF {s+=$f; n++} END {printf "%.3f", s/n}'; }
+# median of field f over the rounds (robust to one noisy round)
+mean() { echo "$1" | tr ' ' '\n' | awk -F: -v f="$2" 'NF {print $f}' | sort -g | awk '{v[NR]=$1} END {if (NR%2) printf "%.3f", v[(NR+1)/2]; else printf "%.3f", (v[NR/2]+v[NR/2+1])/2}'; }
 echo
-echo "summary (mean of 2 rounds each, same run, servers on one core, wrk on the other):"
+echo "summary (median of $ROUNDS alternating rounds each, same run, servers on one core, wrk on the other):"
 for conns in "$HEAVY" "$MODERATE"; do
 	b_rps=$(mean "${R[bare_$conns]}" 1) g_rps=$(mean "${R[gw_$conns]}" 1)
 	b_p99=$(mean "${R[bare_$conns]}" 3) g_p99=$(mean "${R[gw_$conns]}" 3)

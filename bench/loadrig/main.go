@@ -90,6 +90,7 @@ func startGatewayWith(ctx context.Context, redisURL, upstream, secret string, ha
 	cfg.Upstream, cfg.Redis.URL, cfg.Secret = upstream, redisURL, secret
 	cfg.Cookie.Secure = false
 	cfg.Log.Level = "error"
+	cfg.Ops.Pprof = os.Getenv("LOADRIG_PPROF") == "1" // profile the rig's process under load
 	// The limiter stays on, so its cost is measured, but high enough that
 	// one session driven by wrk is never refused.
 	rate, err := config.ParseRate("1000000/s")
@@ -163,7 +164,7 @@ func serve(ctx context.Context, redisURL string) error {
 	}
 	out, _ := json.Marshal(map[string]string{
 		"upstream": upstream, "bare": bare, "gateway": "http://" + a.PublicAddr,
-		"cookie": ck.Name + "=" + ck.Value,
+		"cookie": ck.Name + "=" + ck.Value, "ops": "http://" + a.OpsAddr,
 	})
 	fmt.Println(string(out))
 	<-ctx.Done()
