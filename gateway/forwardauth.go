@@ -2,9 +2,9 @@ package gateway
 
 import (
 	"net/http"
-	"net/netip"
 	"net/url"
 
+	"github.com/authgate/gateway/gateway/httpsafe"
 	"github.com/authgate/gateway/store"
 )
 
@@ -52,21 +52,6 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	writeJSONError(w, http.StatusUnauthorized, "unauthenticated", "sign in required")
 }
 
-// peerTrusted reports whether the direct peer is a configured trusted proxy.
-func peerTrusted(r *http.Request, trusted []netip.Prefix) bool {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	ip := ap.Addr().Unmap()
-	for _, p := range trusted {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
-}
-
 // originalURI is the path and query the person asked the fronting proxy
 // for, read only from a trusted proxy: X-Forwarded-Uri (Traefik, Caddy),
 // X-Original-URI (nginx), or the path of X-Original-URL. Only the local
@@ -76,7 +61,7 @@ func peerTrusted(r *http.Request, trusted []netip.Prefix) bool {
 // absolute URL would be refused unless that host were allow-listed, and
 // the person would land on "/" instead.
 func (g *Gateway) originalURI(r *http.Request) string {
-	if !peerTrusted(r, g.Config.TrustedPrefixes) {
+	if !httpsafe.PeerTrusted(r, g.Config.TrustedPrefixes) {
 		return ""
 	}
 	for _, h := range []string{"X-Forwarded-Uri", "X-Original-Uri"} {

@@ -200,7 +200,7 @@ func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 	}
 	out.Host = pr.In.Host // apps generate links for the host people use
 	xff, proto, host := httpsafe.ForwardedFor(pr.In, p.trusted)
-	if len(p.trusted) > 0 && peerTrusted(pr.In, p.trusted) {
+	if len(p.trusted) > 0 && httpsafe.PeerTrusted(pr.In, p.trusted) {
 		p.stripTrusted.Strip(out.Header)
 	} else {
 		p.stripUntrusted.Strip(out.Header)

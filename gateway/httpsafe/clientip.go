@@ -191,3 +191,11 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 	}
 	return false
 }
+
+// PeerTrusted reports whether the direct peer of r (r.RemoteAddr) is one of
+// the trusted proxies — the same test ClientIP and ForwardedFor use before
+// believing any forwarding header.
+func PeerTrusted(r *http.Request, trusted []netip.Prefix) bool {
+	peer := peerAddr(r)
+	return peer.IsValid() && isTrusted(peer, trusted)
+}
