@@ -92,9 +92,6 @@ func NewSessions(opt SessionOptions, st SessionStore, mirror *store.Mirror) (*Se
 	return s, nil
 }
 
-// DeriveKey derives a 32-byte key for purpose from a configured secret.
-func DeriveKey(secret, purpose string) ([]byte, error) { return deriveKey(secret, purpose) }
-
 func deriveKey(secret, purpose string) ([]byte, error) {
 	return hkdf.Key(sha256.New, []byte(secret), nil, purpose, 32)
 }

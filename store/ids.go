@@ -18,6 +18,3 @@ func randomToken(n int) string {
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
-
-// RandomToken exposes randomToken for other packages needing opaque tokens.
-func RandomToken(n int) string { return randomToken(n) }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"time"
 
@@ -62,14 +61,4 @@ func (s *Store) RevokedSessions(ctx context.Context) (map[string]int64, error) {
 		out[z.Member.(string)] = int64(z.Score)
 	}
 	return out, nil
-}
-
-// IsRevoked asks Redis directly whether a session id is revoked; used when
-// the local mirror cannot be trusted.
-func (s *Store) IsRevoked(ctx context.Context, sid string) (bool, error) {
-	_, err := s.rdb.ZScore(ctx, keyRevoked, sid).Result()
-	if errors.Is(err, redis.Nil) {
-		return false, nil
-	}
-	return err == nil, err
 }
