@@ -34,15 +34,8 @@ type rememberClaims struct {
 	State  string `json:"s"` // digest of the 2FA state when issued
 }
 
-func (g *Gateway) rememberCookieName() string {
-	// The cookie is scoped to the sign-in path, and browsers refuse a
-	// "__Host-" cookie whose Path is not "/": use "__Secure-" there.
-	name := g.Config.Cookie.Name
-	if strings.HasPrefix(name, "__Host-") {
-		name = "__Secure-" + strings.TrimPrefix(name, "__Host-")
-	}
-	return name + "_device"
-}
+// rememberCookieName is the remember-browser cookie's name (see loginCookieName).
+func (g *Gateway) rememberCookieName() string { return g.loginCookieName("_device") }
 
 // rememberFor is the offer on the code page, "" when the option is off.
 func (g *Gateway) rememberFor() string {

@@ -18,21 +18,26 @@ import (
 // account from elsewhere, who keeps the account's counter in a delay, does
 // not slow down its owner on their usual browser. The cookie proves only
 // that this browser once knew the password; it never stands in for it, and
-// its own wrong attempts are limited like any others (the client-address
-// limit still applies too). It is scoped to the sign-in form's path, so
+// its own wrong attempts on that account are limited by a counter of their
+// own (they skip the shared client-address counter, which a stranger on the
+// same address could otherwise keep in a delay). It is scoped to the sign-in form's path, so
 // the upstream app never sees it.
 
 // knownBrowserLifetime is how long a browser stays known without signing in.
 const knownBrowserLifetime = 180 * 24 * time.Hour
 
-// knownBrowserName derives the cookie name from the session cookie's. A
-// "__Host-" name requires Path=/, so that prefix becomes "__Secure-".
-func (g *Gateway) knownBrowserName() string {
+// knownBrowserName is the known-browser cookie's name (see loginCookieName).
+func (g *Gateway) knownBrowserName() string { return g.loginCookieName("_known") }
+
+// loginCookieName names a cookie scoped to the sign-in pages after the
+// session cookie. A "__Host-" cookie must have Path=/, so for these
+// path-scoped cookies that prefix becomes "__Secure-".
+func (g *Gateway) loginCookieName(suffix string) string {
 	name := g.Config.Cookie.Name
 	if strings.HasPrefix(name, "__Host-") {
 		name = "__Secure-" + strings.TrimPrefix(name, "__Host-")
 	}
-	return name + "_known"
+	return name + suffix
 }
 
 // knownBrowserMAC signs "uid.id" and the account's current password hash
