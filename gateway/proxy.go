@@ -43,7 +43,7 @@ func newProxy(cfg *config.Config, cookieName string, log *slog.Logger, onError f
 		return nil, errors.New("no upstream configured")
 	}
 	p := &proxy{
-		routes: cfg.Routes, fallback: cfg.UpstreamURL, trusted: cfg.TrustedPrefixes,
+		routes: cleanRoutes(cfg.Routes), fallback: cfg.UpstreamURL, trusted: cfg.TrustedPrefixes,
 		headers: canonicalHeaders(cfg.Headers), cookieName: cookieName,
 		strip: httpsafe.NewHeaderStripper(append([]string{cfg.Headers.User, cfg.Headers.Email, cfg.Headers.Groups},
 			alwaysStripped...)),
@@ -118,8 +118,15 @@ func statusForProxyError(r *http.Request, err error) int {
 
 // pick returns the upstream for a request: the longest matching route
 // prefix (host-specific routes before host-less ones), else the fallback.
+//
+// It runs for the rate limiter, serve and rewrite alike, so it allocates
+// nothing: hosts compare case-insensitively in place, and a prefix ending
+// in "/" also matches the bare directory ("/api/" matches "/api"), as
+// public paths do.
 func (p *proxy) pick(host, cleaned string) *url.URL {
-	host = strings.ToLower(host)
+	if len(p.routes) == 0 {
+		return p.fallback
+	}
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
@@ -129,7 +136,8 @@ func (p *proxy) pick(host, cleaned string) *url.URL {
 		if rt.Host != "" && !strings.EqualFold(rt.Host, host) {
 			continue
 		}
-		if !httpsafe.IsPublicPath(cleaned, []string{rt.PathPrefix}) && !strings.HasPrefix(cleaned, rt.PathPrefix) {
+		if !strings.HasPrefix(cleaned, rt.PathPrefix) &&
+			!(strings.HasSuffix(rt.PathPrefix, "/") && cleaned == rt.PathPrefix[:len(rt.PathPrefix)-1]) {
 			continue
 		}
 		if best == nil || (rt.Host != "" && best.Host == "") ||
@@ -208,6 +216,16 @@ func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 	out.Header["X-Forwarded-For"] = []string{xff}
 	out.Header["X-Forwarded-Proto"] = []string{proto}
 	out.Header["X-Forwarded-Host"] = []string{host}
+}
+
+// cleanRoutes copies the routes with their path prefixes cleaned once, the
+// way request paths are, so pick can compare them as they are.
+func cleanRoutes(routes []config.Route) []config.Route {
+	out := append([]config.Route(nil), routes...)
+	for i := range out {
+		out[i].PathPrefix = httpsafe.CleanPath(out[i].PathPrefix)
+	}
+	return out
 }
 
 // canonicalHeaders lets serve set the identity headers by map key.
