@@ -16,8 +16,8 @@ import (
 
 	"github.com/authgate/gateway/admin"
 	"github.com/authgate/gateway/config"
-	"github.com/authgate/gateway/internal/harness"
 	"github.com/authgate/gateway/internal/server"
+	"github.com/authgate/gateway/internal/testkit/harness"
 )
 
 // With a GeoIP database configured, the devices list and the API show an

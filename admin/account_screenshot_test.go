@@ -15,8 +15,8 @@ import (
 
 	"github.com/authgate/gateway/admin"
 	"github.com/authgate/gateway/config"
-	"github.com/authgate/gateway/internal/browsertest"
-	"github.com/authgate/gateway/internal/harness"
+	"github.com/authgate/gateway/internal/testkit/browsertest"
+	"github.com/authgate/gateway/internal/testkit/harness"
 )
 
 // TestAccountScreenshot renders the Login & Security page with a few

@@ -10,8 +10,8 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
-	"github.com/authgate/gateway/internal/browsertest"
-	"github.com/authgate/gateway/internal/harness"
+	"github.com/authgate/gateway/internal/testkit/browsertest"
+	"github.com/authgate/gateway/internal/testkit/harness"
 )
 
 // User-Agents the two browsers present, so the devices list can tell them

@@ -10,8 +10,8 @@ import (
 	"github.com/chromedp/chromedp"
 	otptotp "github.com/pquerna/otp/totp"
 
-	"github.com/authgate/gateway/internal/browsertest"
-	"github.com/authgate/gateway/internal/harness"
+	"github.com/authgate/gateway/internal/testkit/browsertest"
+	"github.com/authgate/gateway/internal/testkit/harness"
 )
 
 // consoleBrowserStep runs actions and fails the test with what on error.

@@ -13,7 +13,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/authgate/gateway/admin"
-	"github.com/authgate/gateway/internal/harness"
+	"github.com/authgate/gateway/internal/testkit/harness"
 	"github.com/authgate/gateway/store"
 )
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/authgate/gateway/config"
-	"github.com/authgate/gateway/internal/harness"
+	"github.com/authgate/gateway/internal/testkit/harness"
 )
 
 // loginRD returns the rd of a login URL, failing unless loc is one.

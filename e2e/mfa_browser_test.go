@@ -8,8 +8,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/authgate/gateway/internal/browsertest"
-	"github.com/authgate/gateway/internal/harness"
+	"github.com/authgate/gateway/internal/testkit/browsertest"
+	"github.com/authgate/gateway/internal/testkit/harness"
 )
 
 // mfaBrowserSubmit clicks a submit button and waits for the page it loads,

@@ -13,8 +13,8 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/authgate/gateway/internal/harness"
-	"github.com/authgate/gateway/internal/testenv"
+	"github.com/authgate/gateway/internal/testkit/harness"
+	"github.com/authgate/gateway/internal/testkit/testenv"
 	"github.com/authgate/gateway/store"
 )
 

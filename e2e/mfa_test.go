@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authgate/gateway/internal/harness"
+	"github.com/authgate/gateway/internal/testkit/harness"
 	"github.com/authgate/gateway/store"
 )
 

@@ -8,7 +8,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/authgate/gateway/internal/harness"
+	"github.com/authgate/gateway/internal/testkit/harness"
 	"github.com/authgate/gateway/store"
 )
 

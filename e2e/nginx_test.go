@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/authgate/gateway/config"
-	"github.com/authgate/gateway/internal/harness"
-	"github.com/authgate/gateway/internal/testenv"
+	"github.com/authgate/gateway/internal/testkit/harness"
+	"github.com/authgate/gateway/internal/testkit/testenv"
 )
 
 // nginxConf is the forward-auth setup documented in the README, with the

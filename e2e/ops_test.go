@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/authgate/gateway/config"
-	"github.com/authgate/gateway/internal/harness"
-	"github.com/authgate/gateway/internal/redistest"
+	"github.com/authgate/gateway/internal/testkit/harness"
+	"github.com/authgate/gateway/internal/testkit/redistest"
 )
 
 // opsGet fetches a path of the ops listener.

@@ -17,7 +17,7 @@ import (
 
 	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/gateway/httpsafe"
-	"github.com/authgate/gateway/internal/harness"
+	"github.com/authgate/gateway/internal/testkit/harness"
 )
 
 // identityNames are the default identity headers.

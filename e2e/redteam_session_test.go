@@ -25,8 +25,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/authgate/gateway/config"
-	"github.com/authgate/gateway/internal/harness"
-	"github.com/authgate/gateway/internal/redistest"
+	"github.com/authgate/gateway/internal/testkit/harness"
+	"github.com/authgate/gateway/internal/testkit/redistest"
 	"github.com/authgate/gateway/store"
 )
 

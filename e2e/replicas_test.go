@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authgate/gateway/internal/harness"
-	"github.com/authgate/gateway/internal/redistest"
+	"github.com/authgate/gateway/internal/testkit/harness"
+	"github.com/authgate/gateway/internal/testkit/redistest"
 	"github.com/authgate/gateway/store"
 )
 

@@ -16,7 +16,7 @@ import (
 	otptotp "github.com/pquerna/otp/totp"
 
 	"github.com/authgate/gateway/config"
-	"github.com/authgate/gateway/internal/harness"
+	"github.com/authgate/gateway/internal/testkit/harness"
 	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/store/totp"
 )

@@ -17,9 +17,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/authgate/gateway/config"
-	"github.com/authgate/gateway/internal/browsertest"
-	"github.com/authgate/gateway/internal/harness"
-	"github.com/authgate/gateway/internal/redistest"
+	"github.com/authgate/gateway/internal/testkit/browsertest"
+	"github.com/authgate/gateway/internal/testkit/harness"
+	"github.com/authgate/gateway/internal/testkit/redistest"
 	"github.com/authgate/gateway/store"
 )
 

@@ -13,7 +13,7 @@ import (
 
 	"github.com/gorilla/securecookie"
 
-	"github.com/authgate/gateway/internal/redistest"
+	"github.com/authgate/gateway/internal/testkit/redistest"
 	"github.com/authgate/gateway/store"
 )
 

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authgate/gateway/internal/redistest"
+	"github.com/authgate/gateway/internal/testkit/redistest"
 )
 
 func TestAPITokenLifecycle(t *testing.T) {

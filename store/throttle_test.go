@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authgate/gateway/internal/redistest"
+	"github.com/authgate/gateway/internal/testkit/redistest"
 )
 
 // throttleStore opens a Store on a fresh redis-server with a clock the test

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authgate/gateway/internal/harness"
-	"github.com/authgate/gateway/internal/redistest"
+	"github.com/authgate/gateway/internal/testkit/harness"
+	"github.com/authgate/gateway/internal/testkit/redistest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the logger and the test at once.

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/authgate/gateway/config"
-	"github.com/authgate/gateway/internal/harness"
+	"github.com/authgate/gateway/internal/testkit/harness"
 	"github.com/authgate/gateway/store"
 )
 

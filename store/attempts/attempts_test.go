@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authgate/gateway/internal/redistest"
+	"github.com/authgate/gateway/internal/testkit/redistest"
 	"github.com/authgate/gateway/store"
 )
 

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authgate/gateway/internal/testenv"
+	"github.com/authgate/gateway/internal/testkit/testenv"
 )
 
 // rfcSecret is the SHA1 key of RFC 6238's test vectors, "12345678901234567890".

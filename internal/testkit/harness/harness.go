@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/authgate/gateway/config"
-	"github.com/authgate/gateway/internal/redistest"
 	"github.com/authgate/gateway/internal/server"
+	"github.com/authgate/gateway/internal/testkit/redistest"
 	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/store/passwords"
 )

@@ -33,7 +33,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/authgate/gateway/internal/testenv"
+	"github.com/authgate/gateway/internal/testkit/testenv"
 )
 
 // Timeout is the longest time that a browser of New or NewIsolated runs.

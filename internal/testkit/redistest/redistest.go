@@ -26,7 +26,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/authgate/gateway/internal/testenv"
+	"github.com/authgate/gateway/internal/testkit/testenv"
 )
 
 const (
