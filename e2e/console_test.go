@@ -319,9 +319,10 @@ func TestAdminCreatesUsersAndChangesRoles(t *testing.T) {
 		t.Fatalf("duplicate user: %d", again.StatusCode)
 	}
 	nb := g.NewClient(t)
-	resp = nb.PostForm(t, "/.gateway/reset", url.Values{
-		"token": {link.Query().Get("token")}, "new_password": {"my own secret phrase"}, "confirm_password": {"my own secret phrase"},
-	})
+	if resp := resetOpen(t, nb, link.String()); resp.StatusCode != http.StatusOK {
+		t.Fatalf("new user's link: %d", resp.StatusCode)
+	}
+	resp = resetSubmit(t, nb, "my own secret phrase", "my own secret phrase")
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("new user's reset: %d", resp.StatusCode)
 	}

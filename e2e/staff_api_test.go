@@ -337,13 +337,12 @@ func TestResetLinkIsSingleUseAndSignsOutEverywhere(t *testing.T) {
 	if link.Path != "/.gateway/reset" || len(link.Query().Get("token")) < 40 || time.Until(exp) < 23*time.Hour || time.Until(exp) > 25*time.Hour {
 		t.Fatalf("link %q expires %v", link, exp)
 	}
-	path := link.RequestURI()
 	if ev := staffEvents(t, g, victim.ID)[0]; ev.Type != store.EventResetLink || !strings.Contains(ev.Detail, "forgot password, ticket 99") {
 		t.Fatalf("victim's activity: %+v", ev)
 	}
 
 	person := g.NewClient(t)
-	resp := person.Get(t, path, "Accept", "text/html")
+	resp := resetOpen(t, person, link.String())
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("reset page: %d", resp.StatusCode)
 	}
@@ -351,11 +350,7 @@ func TestResetLinkIsSingleUseAndSignsOutEverywhere(t *testing.T) {
 	if doc.Find("#reset-username").Text() != "victim" {
 		t.Fatal("reset page does not say whose password it sets")
 	}
-	post := func(pw, confirm string) *http.Response {
-		return person.PostForm(t, "/.gateway/reset", url.Values{
-			"token": {link.Query().Get("token")}, "new_password": {pw}, "confirm_password": {confirm},
-		})
-	}
+	post := func(pw, confirm string) *http.Response { return resetSubmit(t, person, pw, confirm) }
 	// A refused password keeps the link usable.
 	if resp := post("password", "password"); resp.StatusCode != http.StatusUnprocessableEntity || pageError(t, resp.Body) == "" {
 		t.Fatalf("weak password: %d", resp.StatusCode)
@@ -374,7 +369,7 @@ func TestResetLinkIsSingleUseAndSignsOutEverywhere(t *testing.T) {
 		t.Fatal("the old session survived the reset")
 	}
 	// Used once: the page and the form both refuse it now.
-	if resp := person.Get(t, path, "Accept", "text/html"); resp.StatusCode != http.StatusGone {
+	if resp := resetOpen(t, person, link.String()); resp.StatusCode != http.StatusGone {
 		t.Fatalf("used link page: %d, want 410", resp.StatusCode)
 	}
 	if resp := post("another fine passphrase", "another fine passphrase"); resp.StatusCode != http.StatusGone {
@@ -389,7 +384,7 @@ func TestResetLinkIsSingleUseAndSignsOutEverywhere(t *testing.T) {
 		t.Fatalf("use of the link not audited: %+v", es)
 	}
 	// A made-up token gets the same answer as a used one.
-	if resp := person.Get(t, "/.gateway/reset?token=nope", "Accept", "text/html"); resp.StatusCode != http.StatusGone {
+	if resp := resetOpen(t, person, "/.gateway/reset?token=nope"); resp.StatusCode != http.StatusGone {
 		t.Fatalf("bogus token: %d", resp.StatusCode)
 	}
 }

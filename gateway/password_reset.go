@@ -29,22 +29,25 @@ func (g *Gateway) resetRoutes(mux *http.ServeMux) {
 	if !ok {
 		return
 	}
-	pr := &passwordReset{g: g, st: rs}
+	pr := &passwordReset{g: g, st: rs, link: g.newSecretLink("reset", "/reset")}
+	g.proxy.ownCookies = append(g.proxy.ownCookies, pr.link.name)
 	mux.HandleFunc("GET "+g.prefix+"/reset", pr.showResetPage)
 	mux.HandleFunc("POST "+g.prefix+"/reset", pr.submitReset)
 }
 
-// passwordReset serves {prefix}/reset?token=…, where a person whom support
-// sent a link sets a new password.
+// passwordReset serves {prefix}/reset, where a person whom support sent a
+// link sets a new password. The link's token travels as secretlink.go
+// describes: out of the address at once, used only by the form's POST.
 type passwordReset struct {
-	g  *Gateway
-	st resetStore
+	g    *Gateway
+	st   resetStore
+	link *secretLink
 }
 
-func (pr *passwordReset) page(tok string, u *store.User, errMsg string) templates.ResetPage {
+func (pr *passwordReset) page(u *store.User, errMsg string) templates.ResetPage {
 	p := templates.ResetPage{
 		Chrome: templates.Chrome{Title: "Set a new password", Prefix: pr.g.prefix},
-		Token:  tok, Error: errMsg, MinLength: pr.g.Config.Password.MinLength,
+		Error:  errMsg, MinLength: pr.g.Config.Password.MinLength,
 	}
 	if u == nil {
 		p.Invalid = true
@@ -54,16 +57,30 @@ func (pr *passwordReset) page(tok string, u *store.User, errMsg string) template
 	return p
 }
 
+// gone answers that the link cannot be used, and drops its cookie. Without
+// a token at all (the cookie expired while the page was open, or cookies
+// are blocked) the page says to open the link again.
+func (pr *passwordReset) gone(w http.ResponseWriter, r *http.Request, noToken bool) {
+	pr.link.clear(w)
+	p := pr.page(nil, "")
+	p.NoToken = noToken
+	pr.g.render(w, r, http.StatusGone, templates.Reset(p))
+}
+
 // lookup finds the link's user without using the link up. ok is false when
 // it has answered (invalid link: 410; Redis down: 503).
 func (pr *passwordReset) lookup(w http.ResponseWriter, r *http.Request, tok string) (*store.ResetLink, *store.User, bool) {
+	if tok == "" {
+		pr.gone(w, r, true)
+		return nil, nil, false
+	}
 	link, err := pr.st.FindResetLink(r.Context(), tok)
 	var u *store.User
 	if err == nil {
 		u, err = pr.st.FindUserByID(r.Context(), link.UserID)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		pr.g.render(w, r, http.StatusGone, templates.Reset(pr.page("", nil, "")))
+		pr.gone(w, r, false)
 		return nil, nil, false
 	}
 	if err != nil {
@@ -74,10 +91,15 @@ func (pr *passwordReset) lookup(w http.ResponseWriter, r *http.Request, tok stri
 	return link, u, true
 }
 
+// showResetPage moves a link's token into the cookie (redirecting to the
+// clean address), or shows the form for the token the cookie holds. It
+// changes nothing, so link scanners cannot use the link up.
 func (pr *passwordReset) showResetPage(w http.ResponseWriter, r *http.Request) {
-	tok := r.URL.Query().Get("token")
-	if _, u, ok := pr.lookup(w, r, tok); ok {
-		pr.g.render(w, r, http.StatusOK, templates.Reset(pr.page(tok, u, "")))
+	if pr.link.exchange(w, r) {
+		return
+	}
+	if _, u, ok := pr.lookup(w, r, pr.link.token(r)); ok {
+		pr.g.render(w, r, http.StatusOK, templates.Reset(pr.page(u, "")))
 	}
 }
 
@@ -90,22 +112,22 @@ func (pr *passwordReset) submitReset(w http.ResponseWriter, r *http.Request) {
 		pr.g.renderErrorPage(w, r, http.StatusBadRequest, "bad_request", "Bad request", "The form could not be read.")
 		return
 	}
-	tok := r.PostForm.Get("token")
+	tok := pr.link.token(r)
 	link, u, ok := pr.lookup(w, r, tok)
 	if !ok {
 		return
 	}
 	pw := r.PostForm.Get("new_password")
 	if pw != r.PostForm.Get("confirm_password") {
-		pr.g.render(w, r, http.StatusUnprocessableEntity, templates.Reset(pr.page(tok, u, "The two passwords are not the same.")))
+		pr.g.render(w, r, http.StatusUnprocessableEntity, templates.Reset(pr.page(u, "The two passwords are not the same.")))
 		return
 	}
 	var perr *passwords.PolicyError
 	if err := passwords.Check(pw, pr.g.Config.Password.MinLength, u.Username, u.Email); errors.As(err, &perr) {
-		pr.g.render(w, r, http.StatusUnprocessableEntity, templates.Reset(pr.page(tok, u, perr.Reason)))
+		pr.g.render(w, r, http.StatusUnprocessableEntity, templates.Reset(pr.page(u, perr.Reason)))
 		return
 	} else if err != nil {
-		pr.g.render(w, r, http.StatusUnprocessableEntity, templates.Reset(pr.page(tok, u, "This password cannot be used.")))
+		pr.g.render(w, r, http.StatusUnprocessableEntity, templates.Reset(pr.page(u, "This password cannot be used.")))
 		return
 	}
 	// From here on the change must complete even if the browser goes away.
@@ -119,7 +141,7 @@ func (pr *passwordReset) submitReset(w http.ResponseWriter, r *http.Request) {
 	}
 	used, err := pr.st.ConsumeResetLink(ctx, tok)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && used.UserID != link.UserID) {
-		pr.g.render(w, r, http.StatusGone, templates.Reset(pr.page("", nil, "")))
+		pr.gone(w, r, false)
 		return
 	}
 	if err == nil {
@@ -134,6 +156,7 @@ func (pr *passwordReset) submitReset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pr.g.Sessions.Clear(w)
+	pr.link.clear(w)
 	if err := pr.st.ResetUserThrottles(ctx, u); err != nil {
 		pr.g.Log.Warn("clear throttles after reset", "err", err.Error())
 	}
