@@ -202,12 +202,20 @@ func (s *Sessions) Revoke(ctx context.Context, uid, sid string, created int64) e
 	if exp.Before(s.now()) {
 		exp = s.now().Add(time.Minute)
 	}
-	if err := s.store.RevokeSession(ctx, uid, sid, exp); err != nil {
+	err := s.store.RevokeSession(ctx, uid, sid, exp)
+	switch {
+	case err == nil:
+		s.mirror.ApplyRevocation(sid, exp.Unix())
+	case errors.Is(err, store.ErrFeed), errors.Is(err, store.ErrNotReplicated):
+		// Not written, or not yet safe from a failover: this replica
+		// refuses the session at once and keeps writing it until the
+		// store has it; the caller still reports the failure.
+		s.mirror.KeepRevocation(sid, exp.Unix())
+	default:
 		return err
 	}
-	s.mirror.ApplyRevocation(sid, exp.Unix())
 	s.seen.forget(sid)
-	return nil
+	return err
 }
 
 // RevokeByID ends a session known only by id (a row on the devices page),
@@ -248,10 +256,16 @@ func truncate(s string, n int) string {
 // session issued moments before the cut survive it.
 func (s *Sessions) SignOutEverywhere(ctx context.Context, w http.ResponseWriter, uid string, keep *store.Principal, ip, agent string) error {
 	cut := s.now()
-	if err := s.store.SignOutEverywhere(ctx, uid, cut); err != nil {
+	err := s.store.SignOutEverywhere(ctx, uid, cut)
+	switch {
+	case err == nil:
+		s.mirror.ApplySignOut(uid, cut.UnixNano())
+	case errors.Is(err, store.ErrFeed), errors.Is(err, store.ErrNotReplicated):
+		s.mirror.KeepSignOut(uid, cut.UnixNano()) // as in Revoke
+		return err
+	default:
 		return err
 	}
-	s.mirror.InvalidateUser(uid)
 	if keep == nil {
 		return nil
 	}
@@ -265,7 +279,7 @@ func (s *Sessions) SignOutEverywhere(ctx context.Context, w http.ResponseWriter,
 	for !s.now().After(cut) {
 		time.Sleep(time.Microsecond)
 	}
-	_, err := s.Issue(ctx, w, store.IssueOptions{
+	_, err = s.Issue(ctx, w, store.IssueOptions{
 		UserID: uid, Created: time.Unix(0, keep.Claims.Created), AuthAt: time.Unix(0, keep.Claims.AuthAt),
 		MFA: keep.Claims.MFA, IP: ip, Agent: agent, Name: name,
 	})

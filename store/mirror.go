@@ -77,6 +77,17 @@ type Mirror struct {
 	// (a lossy failover, a restart from an older snapshot) cannot bring
 	// back sessions this replica already refused.
 	signedOut map[string]int64
+	// maxSeq is the highest feed sequence number seen under gen; a store
+	// whose sequence is lower has lost entries (rollback.go).
+	maxSeq int64
+	// retired are generations this replica saw replaced: a store that
+	// comes back with one of them was restored from before an end-all.
+	retired map[string]bool
+	// pendingRev and pendingOut are changes this replica enforces but
+	// could not write to Redis; they are retried until written.
+	pendingRev map[string]int64
+	pendingOut map[string]int64
+	rollbacks  atomic.Int64
 
 	lastOK   atomic.Int64  // unix nanos of the last successful sync with Redis
 	userSeq  atomic.Uint64 // bumped on every user change, guards lazy loads
@@ -89,6 +100,7 @@ func NewMirror(s *Store, log *slog.Logger) *Mirror {
 	return &Mirror{
 		s: s, log: log, StaleAfter: 3 * time.Second, Block: time.Second,
 		revoked: map[string]int64{}, users: map[string]*UserState{}, signedOut: map[string]int64{},
+		retired: map[string]bool{}, pendingRev: map[string]int64{}, pendingOut: map[string]int64{},
 		synced: make(chan struct{}),
 	}
 }
@@ -174,12 +186,11 @@ func (m *Mirror) loadUser(ctx context.Context, uid string) (*UserState, error) {
 }
 
 // keepSignedOut raises u's "signed out before" time to the latest this
-// replica has seen for the user, and remembers it. Called with m.mu held.
+// replica has seen for the user (from the shared slot or the feed). Called
+// with m.mu held.
 func (m *Mirror) keepSignedOut(u *UserState) {
 	if seen := m.signedOut[u.ID]; seen > u.SignedOutBefore {
 		u.SignedOutBefore = seen
-	} else if u.SignedOutBefore > 0 {
-		m.signedOut[u.ID] = u.SignedOutBefore
 	}
 }
 
@@ -198,11 +209,14 @@ func parseUserState(vals []any) *UserState {
 
 // checkDirect asks Redis in one round trip; used while the mirror is stale.
 func (m *Mirror) checkDirect(ctx context.Context, uid, sid, gen string, issuedAt int64) (*UserState, Verdict, error) {
-	// What this replica saw revoked stays revoked, even when Redis lost it.
+	// What this replica saw revoked stays revoked, even when Redis lost it,
+	// and a cookie of a generation other than the one it follows is refused
+	// even if Redis went back to that generation.
 	m.mu.RLock()
 	_, revoked := m.revoked[sid]
+	stale := (m.gen != "" && gen != m.gen) || m.retired[gen]
 	m.mu.RUnlock()
-	if revoked {
+	if revoked || stale {
 		return nil, Revoked, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
@@ -210,6 +224,7 @@ func (m *Mirror) checkDirect(ctx context.Context, uid, sid, gen string, issuedAt
 	pipe := m.s.rdb.Pipeline()
 	g := pipe.Get(ctx, keyGeneration)
 	r := pipe.ZScore(ctx, keyRevoked, sid)
+	so := pipe.HGet(ctx, keySignedOut, uid)
 	h := pipe.HMGet(ctx, keyUser(uid), userStateFields...)
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, 0, fmt.Errorf("%w: %v", ErrUnavailable, err)
@@ -219,11 +234,12 @@ func (m *Mirror) checkDirect(ctx context.Context, uid, sid, gen string, issuedAt
 	}
 	u := parseUserState(h.Val())
 	if u != nil {
-		m.mu.Lock()
-		if m.gen == gen {
-			m.keepSignedOut(u)
+		if cut, _ := so.Int64(); cut > u.SignedOutBefore {
+			u.SignedOutBefore = cut
 		}
-		m.mu.Unlock()
+		m.mu.RLock()
+		m.keepSignedOut(u)
+		m.mu.RUnlock()
 	}
 	return u, judge(u, issuedAt), nil
 }
@@ -234,6 +250,17 @@ func (m *Mirror) ApplyRevocation(sid string, exp int64) {
 	m.mu.Lock()
 	m.revoked[sid] = exp
 	m.mu.Unlock()
+}
+
+// ApplySignOut records locally that every session of uid issued before cut
+// (unix nanos) is dead.
+func (m *Mirror) ApplySignOut(uid string, cut int64) {
+	m.mu.Lock()
+	if cut > m.signedOut[uid] {
+		m.signedOut[uid] = cut
+	}
+	m.mu.Unlock()
+	m.InvalidateUser(uid)
 }
 
 // InvalidateUser drops the cached state of a user so the next check reloads it.

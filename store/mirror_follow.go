@@ -36,55 +36,40 @@ func (m *Mirror) Run(ctx context.Context) {
 	}
 }
 
-// follow loads a snapshot and then applies feed entries until an error.
+// follow loads a snapshot, writes back whatever a rollback lost, and then
+// applies feed entries until an error.
 func (m *Mirror) follow(ctx context.Context) error {
-	lastID, lastSeq, err := m.s.feedPosition(ctx)
+	snap, err := m.s.loadSnapshot(ctx)
 	if err != nil {
 		return err
 	}
-	gen, err := m.s.Generation(ctx)
-	if err != nil {
-		return err
-	}
-	revoked, err := m.s.RevokedSessions(ctx)
-	if err != nil {
-		return err
-	}
-	m.userSeq.Add(1)
-	m.mu.Lock()
-	if m.gen != "" && m.gen != gen {
-		m.log.Warn("redis lost its data (new store generation): every earlier session is refused")
-		m.signedOut = map[string]int64{}
-	} else if m.gen == gen {
-		// The same data set, reloaded after a disconnect or a gap. What this
-		// replica saw revoked stays revoked even if Redis no longer has it:
-		// a failover to a replica that missed the newest writes, or a
-		// restart from an older snapshot, keeps the generation but loses
-		// them. Revocations are never taken back, so keeping more is safe.
-		for sid, exp := range m.revoked {
-			if exp > revoked[sid] {
-				revoked[sid] = exp
-			}
+	if back, minSeq, write := m.reconcile(snap); write {
+		// Trust nothing from this data set until what this replica knows
+		// is in it again; checks meanwhile go by the replica's own lists.
+		if err := m.s.commitFrom(ctx, minSeq, back); err != nil && !errors.Is(err, ErrNotReplicated) {
+			return err
 		}
+		m.clearPending(back)
+		m.log.Info("revocation feed: wrote back what the store had lost", "changes", len(back))
+		return errResync
 	}
-	m.revoked, m.users, m.gen = revoked, map[string]*UserState{}, gen
-	m.mu.Unlock()
 	m.markOK()
 	m.syncOnce.Do(func() { close(m.synced) })
 
+	lastID, lastSeq, gen := snap.lastID, snap.seq, snap.gen
 	lastPrune := time.Now()
 	for {
+		if err := m.retryPending(ctx); err != nil {
+			return err
+		}
 		res, err := m.s.rdb.XRead(ctx, &redis.XReadArgs{
 			Streams: []string{keyFeed, lastID}, Count: 1000, Block: m.Block,
 		}).Result()
 		if errors.Is(err, redis.Nil) {
-			// Quiet period: make sure the data set is still the one we loaded.
-			cur, gerr := m.s.rdb.Get(ctx, keyGeneration).Result()
-			if gerr != nil && !errors.Is(gerr, redis.Nil) {
-				return gerr
-			}
-			if cur != gen {
-				return errResync
+			// Quiet period: make sure the data set is still the one we
+			// loaded and has not gone back in time.
+			if err := m.s.checkPosition(ctx, gen, lastSeq); err != nil {
+				return err
 			}
 			m.markOK()
 		} else if err != nil {
@@ -93,13 +78,16 @@ func (m *Mirror) follow(ctx context.Context) error {
 			for _, st := range res {
 				for _, msg := range st.Messages {
 					e := parseFeedEntry(msg)
-					if e.seq != lastSeq+1 {
+					if e.seq != lastSeq+1 || e.kind == feedGeneration {
 						return errResync
 					}
 					m.apply(e)
 					lastID, lastSeq = msg.ID, e.seq
 				}
 			}
+			m.mu.Lock()
+			m.maxSeq = max(m.maxSeq, lastSeq)
+			m.mu.Unlock()
 			m.markOK()
 		}
 		if time.Since(lastPrune) > time.Minute {
@@ -109,6 +97,22 @@ func (m *Mirror) follow(ctx context.Context) error {
 	}
 }
 
+// checkPosition returns errResync when the store's generation is not gen or
+// its feed sequence fell below seq (a failover or restore lost entries).
+func (s *Store) checkPosition(ctx context.Context, gen string, seq int64) error {
+	pipe := s.rdb.TxPipeline()
+	g := pipe.Get(ctx, keyGeneration)
+	n := pipe.Get(ctx, keyFeedSeq)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return err
+	}
+	cur, _ := n.Int64()
+	if g.Val() != gen || cur < seq {
+		return errResync
+	}
+	return nil
+}
+
 func (m *Mirror) markOK() { m.lastOK.Store(time.Now().UnixNano()) }
 
 func (m *Mirror) apply(e feedEntry) {
@@ -116,19 +120,26 @@ func (m *Mirror) apply(e feedEntry) {
 	case feedSession:
 		m.ApplyRevocation(e.sid, e.exp)
 	case feedUser:
+		if e.exp > 0 {
+			m.ApplySignOut(e.uid, e.exp)
+		}
 		m.InvalidateUser(e.uid)
 	}
 }
 
 // prune forgets revoked ids whose sessions have expired anyway, so memory is
-// bounded by the sessions revoked within one session lifetime.
+// bounded by the sessions revoked within one session lifetime, and drops the
+// cached user states, so a user change whose feed entry was never written is
+// seen within a minute.
 func (m *Mirror) prune() {
 	now := time.Now().Unix()
+	m.userSeq.Add(1)
 	m.mu.Lock()
 	for sid, exp := range m.revoked {
 		if exp < now {
 			delete(m.revoked, sid)
 		}
 	}
+	m.users = map[string]*UserState{}
 	m.mu.Unlock()
 }

@@ -155,7 +155,7 @@ func TestMirrorReloadsWhenTheFeedHasAGap(t *testing.T) {
 	if err := s.rdb.IncrBy(ctx, keyFeedSeq, 5).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.publish(ctx, feedUser, u.ID, "", 0); err != nil {
+	if err := s.commit(ctx, change{kind: feedUser, uid: u.ID}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 2*time.Second, "reload picks up the revocation the feed lost", func() bool {

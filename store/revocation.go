@@ -2,63 +2,76 @@ package store
 
 import (
 	"context"
-	"strconv"
+	"errors"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
 // RevokeSession puts a session id on the revocation list until exp (when the
-// session would have expired anyway), deletes its record, and tells every
-// replica. Revoking twice is harmless.
+// session would have expired anyway) together with its feed entry, in one
+// atomic write, then deletes the session's record. Revoking twice is
+// harmless. An error wrapping ErrFeed means nothing was written;
+// ErrNotReplicated means the revocation stands on the master but no replica
+// confirmed it in time.
 func (s *Store) RevokeSession(ctx context.Context, uid, sid string, exp time.Time) error {
 	ctx, cancel := detach(ctx)
 	defer cancel()
-	pipe := s.rdb.Pipeline()
-	pipe.ZAdd(ctx, keyRevoked, redis.Z{Score: float64(exp.Unix()), Member: sid})
-	pipe.Del(ctx, keySession(uid, sid))
-	pipe.ZRem(ctx, keySessions(uid), sid)
-	if _, err := pipe.Exec(ctx); err != nil {
+	err := s.commit(ctx, change{kind: feedSession, uid: uid, sid: sid, e: exp.Unix()})
+	if errors.Is(err, ErrFeed) {
 		return err
 	}
-	return s.publish(ctx, feedSession, uid, sid, exp.Unix())
+	pipe := s.rdb.Pipeline()
+	pipe.Del(ctx, keySession(uid, sid))
+	pipe.ZRem(ctx, keySessions(uid), sid)
+	if _, perr := pipe.Exec(ctx); perr != nil && err == nil {
+		err = perr
+	}
+	return err
 }
 
 // SignOutEverywhere kills every session of the user issued before `before`,
-// in O(1): one timestamp, however many devices there are.
+// in O(1): one timestamp, however many devices there are. The timestamp and
+// its feed entry are one atomic write in the shared slot; the copy on the
+// user's record (for the devices list) follows.
 func (s *Store) SignOutEverywhere(ctx context.Context, uid string, before time.Time) error {
 	ctx, cancel := detach(ctx)
 	defer cancel()
-	n, err := signOutScript.Run(ctx, s.rdb, []string{keyUser(uid)}, before.UnixNano()).Int()
+	n, err := s.rdb.Exists(ctx, keyUser(uid)).Result()
 	if err != nil {
 		return err
 	}
 	if n == 0 {
 		return ErrNotFound
 	}
-	return s.publish(ctx, feedUser, uid, "", 0)
+	err = s.commit(ctx, change{kind: feedUser, uid: uid, e: before.UnixNano()})
+	if errors.Is(err, ErrFeed) {
+		return err
+	}
+	if serr := signOutScript.Run(ctx, s.rdb, []string{keyUser(uid)}, before.UnixNano()).Err(); serr != nil && err == nil {
+		err = serr
+	}
+	return err
 }
 
-// signOutScript only moves the timestamp forward, so a late, older request
-// can never bring sessions back to life.
+// signOutScript only moves the user record's copy of the timestamp forward.
 var signOutScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local cur = tonumber(redis.call('HGET', KEYS[1], 'signed_out_before') or '0') or 0
 if tonumber(ARGV[1]) > cur then redis.call('HSET', KEYS[1], 'signed_out_before', ARGV[1]) end
 return 1`)
 
-// RevokedSessions returns the live revocation list: session id → unix expiry.
-// Entries whose sessions have expired anyway are pruned on the way.
-func (s *Store) RevokedSessions(ctx context.Context) (map[string]int64, error) {
-	now := strconv.FormatInt(s.now().Unix(), 10)
-	s.rdb.ZRemRangeByScore(ctx, keyRevoked, "-inf", now)
-	zs, err := s.rdb.ZRangeByScoreWithScores(ctx, keyRevoked, &redis.ZRangeBy{Min: "(" + now, Max: "+inf"}).Result()
-	if err != nil {
-		return nil, err
+// EndAllSessions ends every session of every user at once: a new store
+// generation, written with its feed entry, so running replicas refuse every
+// earlier cookie as soon as they read it. Users, passwords and 2FA stay.
+// It returns the new generation.
+func (s *Store) EndAllSessions(ctx context.Context) (string, error) {
+	ctx, cancel := detach(ctx)
+	defer cancel()
+	gen := randomToken(9)
+	err := s.commit(ctx, change{kind: feedGeneration, sid: gen})
+	if errors.Is(err, ErrFeed) {
+		return "", err
 	}
-	out := make(map[string]int64, len(zs))
-	for _, z := range zs {
-		out[z.Member.(string)] = int64(z.Score)
-	}
-	return out, nil
+	return gen, err
 }

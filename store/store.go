@@ -3,8 +3,8 @@
 // that replicas follow, and activity and audit streams.
 //
 // Every user's keys share a hash tag ({uid}) so Redis Cluster keeps them in one
-// slot. The few global keys (indexes, the revocation list, the feed) are each a
-// single key, so no command ever spans slots.
+// slot; every key the request path needs shares the tag {g} (keys.go), so a
+// change and its feed entry are one atomic script.
 package store
 
 import (
@@ -39,6 +39,12 @@ type Store struct {
 	ActivityLimit int64
 	// FeedLimit bounds the revocation feed; followers further behind reload.
 	FeedLimit int64
+	// WaitReplicas is how many Redis replicas must confirm a change that
+	// ends sessions before it is acknowledged (WAIT), when the master has
+	// replicas connected; 0 turns waiting off.
+	WaitReplicas int
+	// WaitTimeout bounds that WAIT; past it the change is ErrNotReplicated.
+	WaitTimeout time.Duration
 }
 
 // Open connects to the Redis named by rawURL, or, when rawURL is empty, starts

@@ -277,6 +277,15 @@ func (s *Store) UpdateUser(ctx context.Context, uid string, upd UserUpdate) erro
 	if len(f) == 0 {
 		return nil
 	}
+	// Only identity-bearing fields matter to the request path.
+	tell := upd.Email != nil || upd.Roles != nil || upd.Disabled != nil
+	if upd.Disabled != nil && *upd.Disabled {
+		// Disabling ends every session first, in the atomic part: even if
+		// what follows fails, no replica lets an earlier session through.
+		if err := s.commit(ctx, change{kind: feedUser, uid: uid, e: s.now().UnixNano()}); errors.Is(err, ErrFeed) {
+			return err
+		}
+	}
 	if err := s.rdb.HSet(ctx, keyUser(uid), f).Err(); err != nil {
 		return err
 	}
@@ -290,9 +299,11 @@ func (s *Store) UpdateUser(ctx context.Context, uid string, upd UserUpdate) erro
 			return err
 		}
 	}
-	// Only identity-bearing fields matter to the request path.
-	if upd.Email != nil || upd.Roles != nil || upd.Disabled != nil {
-		return s.publish(ctx, feedUser, uid, "", 0)
+	if tell {
+		// The record lives in the user's own slot, so its entry is a
+		// second write; should it fail the caller hears so, and replicas
+		// drop cached user states every minute anyway (Mirror.prune).
+		return s.commit(ctx, change{kind: feedUser, uid: uid})
 	}
 	return nil
 }
