@@ -80,6 +80,13 @@ type Route struct {
 type Redis struct {
 	// URL is redis://, rediss://, redis-sentinel:// or redis-cluster://.
 	URL string `yaml:"url"`
+	// WaitReplicas is how many Redis replicas must confirm a change that
+	// ends sessions (WAIT) before the person is told it is done, whenever
+	// the master has replicas connected; 0 turns waiting off.
+	WaitReplicas int `yaml:"wait_replicas"`
+	// WaitTimeout bounds that wait; past it the person gets a "not
+	// replicated" error and the change is kept and retried.
+	WaitTimeout Duration `yaml:"wait_timeout"`
 }
 
 // Cookie configures the session cookie.
@@ -99,6 +106,10 @@ type Session struct {
 	IdleTimeout Duration `yaml:"idle_timeout"`
 	// ReauthWindow is how recent a sign-in must be for sensitive actions.
 	ReauthWindow Duration `yaml:"reauth_window"`
+	// LastSeenInterval is how often a session's last-seen time is written
+	// to Redis at most; the same write finds session records that vanished,
+	// so a deleted record is refused within about 7/6 of it.
+	LastSeenInterval Duration `yaml:"last_seen_interval"`
 }
 
 // Headers names the identity headers set for the upstream.

@@ -26,10 +26,12 @@ func Defaults() Config {
 			Secure: true,
 		},
 		Session: Session{
-			Lifetime:     Duration{168 * time.Hour},
-			IdleTimeout:  Duration{12 * time.Hour},
-			ReauthWindow: Duration{10 * time.Minute},
+			Lifetime:         Duration{168 * time.Hour},
+			IdleTimeout:      Duration{12 * time.Hour},
+			ReauthWindow:     Duration{10 * time.Minute},
+			LastSeenInterval: Duration{time.Minute},
 		},
+		Redis: Redis{WaitReplicas: 1, WaitTimeout: Duration{500 * time.Millisecond}},
 		Headers: Headers{
 			User:   "X-Forwarded-User",
 			Email:  "X-Forwarded-Email",

@@ -89,8 +89,8 @@ func TestSettingsEnvNames(t *testing.T) {
 			t.Errorf("%s → %q, want %q", k, got[k], env)
 		}
 	}
-	if len(got) != 43 {
-		t.Errorf("got %d settings, want 43 (one per leaf of Config)", len(got))
+	if len(got) != 46 {
+		t.Errorf("got %d settings, want 46 (one per leaf of Config)", len(got))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // redisSchemes are the accepted redis.url schemes; the rediss- forms of
@@ -53,6 +54,12 @@ func splitRedisURL(s string) (u redisURL, ok bool) {
 }
 
 func (c *Config) validateRedis() error {
+	if c.Redis.WaitReplicas < 0 {
+		return keyErr("redis.wait_replicas", "is %d; must be 0 (off) or more, e.g. 1", c.Redis.WaitReplicas)
+	}
+	if c.Redis.WaitReplicas > 0 && (c.Redis.WaitTimeout.Duration < time.Millisecond || c.Redis.WaitTimeout.Duration > 10*time.Second) {
+		return keyErr("redis.wait_timeout", "is %s; must be between 1ms and 10s, e.g. \"500ms\"", c.Redis.WaitTimeout)
+	}
 	s := c.Redis.URL
 	if s == "" {
 		return nil

@@ -178,6 +178,8 @@ func (c *Config) validateSession() error {
 		return keyErr("session.idle_timeout", "is %s, longer than session.lifetime (%s); lower it or raise the lifetime", s.IdleTimeout, s.Lifetime)
 	case s.ReauthWindow.Duration < MinReauthWindow || s.ReauthWindow.Duration > s.Lifetime.Duration:
 		return keyErr("session.reauth_window", "is %s; must be between %s and session.lifetime (%s), e.g. \"10m\"", s.ReauthWindow, Duration{MinReauthWindow}, s.Lifetime)
+	case s.LastSeenInterval.Duration < time.Second || s.LastSeenInterval.Duration > s.IdleTimeout.Duration:
+		return keyErr("session.last_seen_interval", "is %s; must be between 1s and session.idle_timeout (%s), e.g. \"1m\"", s.LastSeenInterval, s.IdleTimeout)
 	}
 	return nil
 }

@@ -88,6 +88,9 @@ func TestValidateRejects(t *testing.T) {
 		{"lifetime zero", func(c *Config) { c.Session.Lifetime = Duration{0} }, "session.lifetime", "GATEWAY_SESSION_LIFETIME", ""},
 		{"idle zero", func(c *Config) { c.Session.IdleTimeout = Duration{0} }, "session.idle_timeout", "GATEWAY_SESSION_IDLE_TIMEOUT", ""},
 		{"idle above lifetime", func(c *Config) { c.Session.IdleTimeout = Duration{200 * time.Hour} }, "session.idle_timeout", "GATEWAY_SESSION_IDLE_TIMEOUT", "session.lifetime"},
+		{"last-seen interval too short", func(c *Config) { c.Session.LastSeenInterval = Duration{time.Millisecond} }, "session.last_seen_interval", "GATEWAY_SESSION_LAST_SEEN_INTERVAL", "1s"},
+		{"wait replicas negative", func(c *Config) { c.Redis.WaitReplicas = -1 }, "redis.wait_replicas", "GATEWAY_REDIS_WAIT_REPLICAS", "0 (off)"},
+		{"wait timeout zero", func(c *Config) { c.Redis.WaitTimeout = Duration{} }, "redis.wait_timeout", "GATEWAY_REDIS_WAIT_TIMEOUT", "500ms"},
 		{"reauth too short", func(c *Config) { c.Session.ReauthWindow = Duration{30 * time.Second} }, "session.reauth_window", "GATEWAY_SESSION_REAUTH_WINDOW", "1m"},
 		{"reauth above lifetime", func(c *Config) {
 			c.Session.Lifetime = Duration{time.Hour}
@@ -191,7 +194,7 @@ func TestValidateAccepts(t *testing.T) {
 		{"__Host- cookie", func(c *Config) { c.Cookie.Name = "__Host-gw" }},
 		{"insecure dev cookie", func(c *Config) { c.Cookie.Secure = false }},
 		{"reauth equal lifetime", func(c *Config) {
-			c.Session = Session{Lifetime: Duration{time.Hour}, IdleTimeout: Duration{time.Hour}, ReauthWindow: Duration{time.Hour}}
+			c.Session = Session{Lifetime: Duration{time.Hour}, IdleTimeout: Duration{time.Hour}, ReauthWindow: Duration{time.Hour}, LastSeenInterval: Duration{time.Hour}}
 		}},
 		{"custom headers", func(c *Config) {
 			c.Headers = Headers{User: "Remote-User", Email: "Remote-Email", Groups: "Remote-Groups"}
@@ -203,6 +206,8 @@ func TestValidateAccepts(t *testing.T) {
 		{"mfa roles with spaces", func(c *Config) { c.MFA.Require = "user, support ,admin" }},
 		{"remember 90 days", func(c *Config) { c.MFA.RememberDevice = Duration{MaxRememberDevice} }},
 		{"text debug log", func(c *Config) { c.Log = Log{Format: "text", Level: "debug"} }},
+		{"no wait for replicas", func(c *Config) { c.Redis.WaitReplicas = 0; c.Redis.WaitTimeout = Duration{} }},
+		{"short last-seen interval", func(c *Config) { c.Session.LastSeenInterval = Duration{time.Second} }},
 	}
 	for _, tt := range tests {
 		c := validConfig()

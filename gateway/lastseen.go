@@ -15,8 +15,16 @@ import (
 
 // lastSeen tracks when each session was last used on this replica, to
 // enforce the idle timeout without a Redis round trip, and writes last-seen
-// times to Redis in batches off the request path, at most once a minute per
-// session.
+// times to Redis in batches off the request path, at most once per
+// writeEvery (a minute by default) per session.
+//
+// It also makes sure a cookie names a session the store holds: the first
+// time this replica sees a session id it reads the record once (a validly
+// signed cookie for an id that never existed, or whose record is gone, is
+// refused and revoked); afterwards each batched write runs a script that
+// touches only existing records and reports vanished ones, which are revoked
+// through the atomic path. So a session whose record disappears (deleted,
+// evicted) is refused within writeEvery+flushEvery of its next use.
 type lastSeen struct {
 	store SessionStore
 	idle  time.Duration
@@ -27,17 +35,32 @@ type lastSeen struct {
 	now        func() time.Time
 	trusted    []netip.Prefix // to find the client IP, only when recorded
 	entries    sync.Map       // session id -> *seenEntry
+	// gone ends a session whose record vanished (Sessions.endMissing).
+	gone func(ctx context.Context, uid, sid string, created int64)
 }
 
 type seenEntry struct {
 	uid     string
+	created int64        // unix nanos the session began, for the revocation's expiry
 	seen    atomic.Int64 // unix seconds of last use here
 	written atomic.Int64 // unix seconds last written to Redis
 	ip      atomic.Pointer[string]
 }
 
-func newLastSeen(st SessionStore, idle time.Duration, now func() time.Time) *lastSeen {
-	return &lastSeen{store: st, idle: idle, flushEvery: 10 * time.Second, writeEvery: time.Minute, now: now}
+func newLastSeen(st SessionStore, idle, every time.Duration, now func() time.Time) *lastSeen {
+	if every <= 0 {
+		every = time.Minute
+	}
+	return &lastSeen{store: st, idle: idle, flushEvery: max(every/6, 100*time.Millisecond), writeEvery: every, now: now}
+}
+
+// created records a session this replica just stored, so its first request
+// here costs no read of the record.
+func (l *lastSeen) created(c *store.Claims) {
+	e := &seenEntry{uid: c.UserID, created: c.Created}
+	e.seen.Store(c.IssuedAt / int64(time.Second))
+	e.written.Store(c.IssuedAt / int64(time.Second))
+	l.entries.LoadOrStore(c.SessionID, e)
 }
 
 type idleVerdict int
@@ -52,8 +75,9 @@ const (
 )
 
 // check records a use of the session and decides whether it had been idle
-// too long. Only a session that is new to this replica and older than the
-// idle timeout costs a Redis read, to learn when another replica last saw it.
+// too long. Only a session that is new to this replica costs a Redis read:
+// its record must exist, and, if it looks idle, the record tells when
+// another replica last saw it.
 func (l *lastSeen) check(ctx context.Context, c *store.Claims, now time.Time, r *http.Request) idleVerdict {
 	sec := now.Unix()
 	v, ok := l.entries.Load(c.SessionID)
@@ -65,21 +89,22 @@ func (l *lastSeen) check(ctx context.Context, c *store.Claims, now time.Time, r 
 	if e != nil {
 		last = max(last, e.seen.Load())
 	}
-	if now.Sub(time.Unix(last, 0)) > l.idle {
+	suspect := now.Sub(time.Unix(last, 0)) > l.idle
+	if e == nil || suspect {
 		sess, err := l.store.FindSession(ctx, c.UserID, c.SessionID)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return idleDead
 		case err != nil:
 			return idleUnknown
-		case now.Sub(sess.LastSeen) > l.idle+l.writeEvery+l.flushEvery:
+		case suspect && now.Sub(sess.LastSeen) > l.idle+l.writeEvery+l.flushEvery:
 			return idleDead
-		case now.Sub(sess.LastSeen) > l.idle:
+		case suspect && now.Sub(sess.LastSeen) > l.idle:
 			return idleExpired
 		}
 	}
 	if e == nil {
-		e = &seenEntry{uid: c.UserID}
+		e = &seenEntry{uid: c.UserID, created: c.Created}
 		e.written.Store(c.IssuedAt / int64(time.Second))
 		v, _ = l.entries.LoadOrStore(c.SessionID, e)
 		e = v.(*seenEntry)
@@ -140,10 +165,17 @@ func (l *lastSeen) flush(ctx context.Context, now time.Time, all bool) {
 	if len(batch) == 0 {
 		return
 	}
-	if err := l.store.TouchSessions(ctx, batch); err != nil {
+	gone, err := l.store.TouchSessions(ctx, batch)
+	if err != nil {
 		return // try again next tick; last-seen is best effort
 	}
 	for i, e := range sent {
 		e.written.Store(batch[i].At.Unix())
+	}
+	for _, t := range gone {
+		v, ok := l.entries.LoadAndDelete(t.SessionID)
+		if ok && l.gone != nil {
+			l.gone(ctx, t.UserID, t.SessionID, v.(*seenEntry).created)
+		}
 	}
 }

@@ -20,7 +20,7 @@ type SessionStore interface {
 	CreateSession(ctx context.Context, s *store.Session) error
 	FindSession(ctx context.Context, uid, sid string) (*store.Session, error)
 	RevokeSession(ctx context.Context, uid, sid string, exp time.Time) error
-	TouchSessions(ctx context.Context, t []store.SessionTouch) error
+	TouchSessions(ctx context.Context, t []store.SessionTouch) ([]store.SessionTouch, error)
 	SignOutEverywhere(ctx context.Context, uid string, before time.Time) error
 }
 
@@ -54,6 +54,10 @@ type SessionOptions struct {
 	// Now is the clock (nil means time.Now); tests move it forward to reach
 	// idle and absolute expiry without sleeping.
 	Now func() time.Time
+	// LastSeenInterval is how often a session's last-seen time is written
+	// at most (default a minute); it also bounds how long a session whose
+	// record vanished keeps working (lastseen.go).
+	LastSeenInterval time.Duration
 }
 
 // NewSessions builds the cookie codecs (keys derived from each secret with
@@ -87,8 +91,9 @@ func NewSessions(opt SessionOptions, st SessionStore, mirror *store.Mirror) (*Se
 		lifetime: opt.Lifetime, idle: opt.IdleTimeout, pendingLife: 10 * time.Minute, now: opt.Now,
 		trusted: opt.Trusted, decoded: newClaimsCache(100_000), open: newOpenRequests(),
 	}
-	s.seen = newLastSeen(st, opt.IdleTimeout, opt.Now)
+	s.seen = newLastSeen(st, opt.IdleTimeout, opt.LastSeenInterval, opt.Now)
 	s.seen.trusted = opt.Trusted
+	s.seen.gone = s.endMissing
 	return s, nil
 }
 
@@ -183,6 +188,7 @@ func (s *Sessions) Issue(ctx context.Context, w http.ResponseWriter, o store.Iss
 		if err != nil {
 			return nil, fmt.Errorf("create session: %w", err)
 		}
+		s.seen.created(c) // this replica knows the record exists
 	}
 	val, err := securecookie.EncodeMulti(s.cookieName, c, s.codecs[0])
 	if err != nil {
@@ -216,6 +222,12 @@ func (s *Sessions) Revoke(ctx context.Context, uid, sid string, created int64) e
 	}
 	s.seen.forget(sid)
 	return err
+}
+
+// endMissing ends a session whose record is gone from the store, through
+// the same atomic revocation as a sign-out, so every replica refuses it.
+func (s *Sessions) endMissing(ctx context.Context, uid, sid string, created int64) {
+	_ = s.Revoke(ctx, uid, sid, created) // kept and retried by the mirror if the write fails
 }
 
 // RevokeByID ends a session known only by id (a row on the devices page),

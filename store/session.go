@@ -138,16 +138,27 @@ type SessionTouch struct {
 
 // TouchSessions writes batched last-seen times (and the latest IP) for
 // sessions that still exist; it never resurrects an expired session record.
-func (s *Store) TouchSessions(ctx context.Context, touches []SessionTouch) error {
+// It returns the touches whose session record is gone (deleted, expired or
+// evicted), so the caller can end those sessions for good.
+func (s *Store) TouchSessions(ctx context.Context, touches []SessionTouch) ([]SessionTouch, error) {
 	if len(touches) == 0 {
-		return nil
+		return nil, nil
 	}
 	pipe := s.rdb.Pipeline()
-	for _, t := range touches {
-		touchScript.Eval(ctx, pipe, []string{keySession(t.UserID, t.SessionID)}, t.At.Unix(), t.IP)
+	cmds := make([]*redis.Cmd, len(touches))
+	for i, t := range touches {
+		cmds[i] = touchScript.Eval(ctx, pipe, []string{keySession(t.UserID, t.SessionID)}, t.At.Unix(), t.IP)
 	}
-	_, err := pipe.Exec(ctx)
-	return err
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, err
+	}
+	var gone []SessionTouch
+	for i, c := range cmds {
+		if n, err := c.Int(); err == nil && n == 0 {
+			gone = append(gone, touches[i])
+		}
+	}
+	return gone, nil
 }
 
 var touchScript = redis.NewScript(`

@@ -71,6 +71,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	if err != nil {
 		return nil, err
 	}
+	st.WaitReplicas, st.WaitTimeout = cfg.Redis.WaitReplicas, cfg.Redis.WaitTimeout.Duration
 	a := &App{Config: cfg, Log: log, Store: st, done: make(chan struct{})}
 	if warn := st.PersistenceWarning(ctx); warn != "" {
 		log.Warn(warn)
@@ -94,7 +95,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		Secrets:    append([]string{cfg.Secret}, cfg.PreviousSecrets...),
 		CookieName: cfg.Cookie.Name, Secure: cfg.Cookie.Secure,
 		Lifetime: cfg.Session.Lifetime.Duration, IdleTimeout: cfg.Session.IdleTimeout.Duration,
-		Trusted: cfg.TrustedPrefixes, Now: opt.Now,
+		Trusted: cfg.TrustedPrefixes, Now: opt.Now, LastSeenInterval: cfg.Session.LastSeenInterval.Duration,
 	}, st, a.Mirror)
 	if err != nil {
 		a.Close()
