@@ -1,7 +1,7 @@
-// Command loadrig serves the three targets of the load comparison on
-// loopback — an upstream app, a bare httputil.ReverseProxy in front of it,
-// and the gateway in front of it with a signed-in user — or measures how
-// fast a revocation on one replica reaches another (-propagation).
+// Command loadrig measures how fast a revocation on one replica reaches
+// another (-propagation) and how long a password sign-in takes (-signins).
+// The throughput comparison runs each server in a process of its own
+// (bench/bareproxy, bench/upstream, the gateway binary), not here.
 //
 // It is driven by bench/load.sh; it is not part of the product.
 package main
@@ -9,7 +9,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,7 +18,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/signal"
@@ -52,7 +50,7 @@ func main() {
 	case *signins > 0:
 		err = measureSignIns(ctx, *redisURL, *signins)
 	default:
-		err = serve(ctx, *redisURL)
+		err = errors.New("give -propagation N or -signins N")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadrig:", err)
@@ -90,7 +88,6 @@ func startGatewayWith(ctx context.Context, redisURL, upstream, secret string, ha
 	cfg.Upstream, cfg.Redis.URL, cfg.Secret = upstream, redisURL, secret
 	cfg.Cookie.Secure = false
 	cfg.Log.Level = "error"
-	cfg.Ops.Pprof = os.Getenv("LOADRIG_PPROF") == "1" // profile the rig's process under load
 	// The limiter stays on, so its cost is measured, but high enough that
 	// one session driven by wrk is never refused.
 	rate, err := config.ParseRate("1000000/s")
@@ -136,39 +133,6 @@ func signIn(ctx context.Context, a *server.App, name string) (*http.Cookie, erro
 		}
 	}
 	return nil, fmt.Errorf("sign-in gave no cookie (status %d)", resp.StatusCode)
-}
-
-func serve(ctx context.Context, redisURL string) error {
-	upstream, err := listen(upstreamApp())
-	if err != nil {
-		return err
-	}
-	up, _ := url.Parse(upstream)
-	// The bare proxy gets the same transport sizing as the gateway, so the
-	// comparison measures the auth work, not connection churn.
-	bare, err := listen(&httputil.ReverseProxy{
-		Rewrite:   func(pr *httputil.ProxyRequest) { pr.SetURL(up); pr.SetXForwarded() },
-		Transport: &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 256, IdleConnTimeout: 90 * time.Second},
-	})
-	if err != nil {
-		return err
-	}
-	a, err := startGateway(ctx, redisURL, upstream, rand.Text()+rand.Text())
-	if err != nil {
-		return err
-	}
-	defer a.Shutdown(5 * time.Second)
-	ck, err := signIn(ctx, a, "loaduser")
-	if err != nil {
-		return err
-	}
-	out, _ := json.Marshal(map[string]string{
-		"upstream": upstream, "bare": bare, "gateway": "http://" + a.PublicAddr,
-		"cookie": ck.Name + "=" + ck.Value, "ops": "http://" + a.OpsAddr,
-	})
-	fmt.Println(string(out))
-	<-ctx.Done()
-	return nil
 }
 
 // measurePropagation signs n sessions in on replica A, then for each one
