@@ -4,13 +4,8 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/medama-io/go-useragent"
 	"github.com/medama-io/go-useragent/agents"
 )
-
-// uaParser is built once: the library compiles its trie of known agents at
-// first use, after which parsing allocates nothing.
-var uaParser = useragent.NewParser()
 
 // device is what a User-Agent says about the device behind a session.
 type device struct {
@@ -27,7 +22,7 @@ var osNames = map[agents.OS]string{
 }
 
 // describeDevice parses a User-Agent into a device. The parser is a
-// maintained library; two corrections are made on top of it:
+// maintained library, built on demand (device_parser.go); two corrections are made on top of it:
 //   - Android tablets send no "Mobile" token (phones do), which the library
 //     does not distinguish.
 //   - Command-line tools and scripts are named by their product token
