@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/authgate/gateway/store"
@@ -31,7 +32,12 @@ func (c *claimsCache) get(v string) (store.Claims, bool) {
 // put stores a decoded cookie. When full it starts over rather than
 // tracking recency: memory stays bounded (max entries of ~300 bytes) and
 // live sessions repopulate it on their next request.
+//
+// v is cut from the request's Cookie header, which holds every other
+// cookie of the site too (often kilobytes): the key is a copy of the value
+// alone, so the cache does not keep whole headers alive.
 func (c *claimsCache) put(v string, cl store.Claims) {
+	v = strings.Clone(v)
 	c.mu.Lock()
 	if len(c.m) >= c.max {
 		c.m = make(map[string]store.Claims, c.max/4)

@@ -117,7 +117,8 @@ func (s *Sessions) Authenticate(r *http.Request) (*store.Principal, store.AuthOu
 	}
 	c, ok := s.decoded.get(raw)
 	if !ok {
-		if err := securecookie.DecodeMulti(s.cookieName, raw, &c, s.codecs...); err != nil {
+		var err error
+		if c, err = s.decode(raw); err != nil {
 			return nil, store.NoSession
 		}
 		s.decoded.put(raw, c)
@@ -155,6 +156,15 @@ func (s *Sessions) Authenticate(r *http.Request) (*store.Principal, store.AuthOu
 		_ = s.Revoke(ctx, c.UserID, c.SessionID, c.Created) // if Redis fails, the next request tries again
 	}
 	return nil, store.Ended
+}
+
+// decode reads a cookie value the cache does not know. It is apart from
+// Authenticate so that only this path pays for the claims escaping to the
+// heap through the codec's interface.
+func (s *Sessions) decode(raw string) (store.Claims, error) {
+	var c store.Claims
+	err := securecookie.DecodeMulti(s.cookieName, raw, &c, s.codecs...)
+	return c, err
 }
 
 // Issue creates a session with a fresh id and sets its cookie on w. Fully
