@@ -137,6 +137,9 @@ type MFA struct {
 type Log struct {
 	Format string `yaml:"format"` // json or text
 	Level  string `yaml:"level"`  // debug, info, warn, error
+	// Access writes one JSON line per request to the apps (request id,
+	// user, route, method, path without query, status, bytes, duration).
+	Access bool `yaml:"access"`
 }
 
 // Ops configures the ops listener.

@@ -27,6 +27,7 @@ func TestDefaults(t *testing.T) {
 		{"mfa.remember_device", d.MFA.RememberDevice.Duration, time.Duration(0)},
 		{"log.format", d.Log.Format, "json"},
 		{"log.level", d.Log.Level, "info"},
+		{"log.access", d.Log.Access, false},
 		{"ops.pprof", d.Ops.Pprof, false},
 		{"secret", d.Secret, ""},
 		{"upstream", d.Upstream, ""},
@@ -70,6 +71,7 @@ func TestSettingsEnvNames(t *testing.T) {
 		"previous_secrets":      "GATEWAY_PREVIOUS_SECRETS",
 		"mfa.remember_device":   "GATEWAY_MFA_REMEMBER_DEVICE",
 		"ops.pprof":             "GATEWAY_OPS_PPROF",
+		"log.access":            "GATEWAY_LOG_ACCESS",
 		"routes":                "GATEWAY_ROUTES",
 		"session.reauth_window": "GATEWAY_SESSION_REAUTH_WINDOW",
 		"geoip_db":              "GATEWAY_GEOIP_DB",
@@ -89,8 +91,8 @@ func TestSettingsEnvNames(t *testing.T) {
 			t.Errorf("%s → %q, want %q", k, got[k], env)
 		}
 	}
-	if len(got) != 46 {
-		t.Errorf("got %d settings, want 46 (one per leaf of Config)", len(got))
+	if len(got) != 47 {
+		t.Errorf("got %d settings, want 47 (one per leaf of Config)", len(got))
 	}
 }
 

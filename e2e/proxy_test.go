@@ -190,8 +190,16 @@ func TestForwardedForFromUntrustedAndTrustedPeers(t *testing.T) {
 }
 
 func TestWebSocketUpgradePassesThrough(t *testing.T) {
+	// Also through the access log's response writer, which must let the
+	// proxy flush and hijack.
+	for _, access := range []bool{false, true} {
+		t.Run(fmt.Sprintf("access_log=%v", access), func(t *testing.T) { testWebSocketUpgradePassesThrough(t, access) })
+	}
+}
+
+func testWebSocketUpgradePassesThrough(t *testing.T, access bool) {
 	users := make(chan string, 1)
-	g := harness.Start(t, harness.Options{Upstream: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	g := harness.Start(t, withAccessLog(access, harness.Options{Upstream: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 			http.Error(w, "want an upgrade", http.StatusBadRequest)
 			return
@@ -218,7 +226,7 @@ func TestWebSocketUpgradePassesThrough(t *testing.T) {
 				return
 			}
 		}
-	})})
+	})}))
 	g.CreateUser(t, "alice")
 	c := g.NewClient(t)
 	c.Login(t, "alice", harness.TestPassword)
@@ -271,8 +279,16 @@ func TestWebSocketUpgradePassesThrough(t *testing.T) {
 }
 
 func TestServerSentEventsStreamIncrementally(t *testing.T) {
+	// Also through the access log's response writer, which must let the
+	// proxy flush and hijack.
+	for _, access := range []bool{false, true} {
+		t.Run(fmt.Sprintf("access_log=%v", access), func(t *testing.T) { testServerSentEventsStreamIncrementally(t, access) })
+	}
+}
+
+func testServerSentEventsStreamIncrementally(t *testing.T, access bool) {
 	release := make(chan struct{})
-	g := harness.Start(t, harness.Options{Upstream: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	g := harness.Start(t, withAccessLog(access, harness.Options{Upstream: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.Header().Set("Cache-Control", "no-cache")
 		fmt.Fprint(w, "data: first\n\n")
@@ -283,7 +299,7 @@ func TestServerSentEventsStreamIncrementally(t *testing.T) {
 			return
 		}
 		fmt.Fprint(w, "data: second\n\n")
-	})})
+	})}))
 	defer close(release)
 	g.CreateUser(t, "alice")
 	c := g.NewClient(t)
@@ -566,4 +582,13 @@ func TestTraceAndConnectAreRefused(t *testing.T) {
 			t.Errorf("TRACE %s: %d, want 405 (the app must never echo the request)", path, resp.StatusCode)
 		}
 	}
+}
+
+// withAccessLog turns the access log on in o when on is set.
+func withAccessLog(on bool, o harness.Options) harness.Options {
+	if on {
+		o.AccessLog = &lockedBuffer{}
+		o.Configure = func(c *config.Config) { c.Log.Access = true }
+	}
+	return o
 }

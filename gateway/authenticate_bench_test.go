@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -16,13 +17,20 @@ import (
 // carrying the session cookie. The request rate limit is off: a benchmark
 // loop is one session far above any sane per-session rate.
 func signedInRequest(b *testing.B) (*harness.Gateway, *http.Request) {
+	return signedInRequestWith(b, nil)
+}
+
+// signedInRequestWith is signedInRequest with the access log written to
+// access (nil: off).
+func signedInRequestWith(b *testing.B, access io.Writer) (*harness.Gateway, *http.Request) {
 	b.Helper()
-	g := harness.Start(b, harness.Options{Configure: func(c *config.Config) {
+	g := harness.Start(b, harness.Options{AccessLog: access, Configure: func(c *config.Config) {
 		off, err := config.ParseRate("off")
 		if err != nil {
 			b.Fatal(err)
 		}
 		c.RateLimit.PerSession = off
+		c.Log.Access = access != nil
 	}})
 	g.CreateUser(b, "bench")
 	c := g.NewClient(b)
@@ -53,16 +61,21 @@ func BenchmarkAuthenticate(b *testing.B) {
 	b.ReportMetric(float64(g.Redis.TotalCommands(b)-before)/float64(b.N), "redis-cmds/op")
 }
 
-// BenchmarkProxy compares a full proxied request through the gateway with a
-// bare httputil.ReverseProxy to the same upstream, in one run.
+// BenchmarkProxy compares a full proxied request through the gateway's
+// real handler with a bare httputil.ReverseProxy to the same upstream, in
+// one run, and with the access log on (written to io.Discard, so the
+// benchmark counts its formatting and allocations, not a disk). The
+// upstream runs in the same process, so allocs/op include its share; the
+// difference between bare and gateway is the gateway's own.
 func BenchmarkProxy(b *testing.B) {
 	g, req := signedInRequest(b)
+	gl, reqLogged := signedInRequestWith(b, io.Discard)
 	up, _ := url.Parse(g.Upstream.URL)
 	bare := &httputil.ReverseProxy{
 		Rewrite:   func(pr *httputil.ProxyRequest) { pr.SetURL(up); pr.SetXForwarded() },
 		Transport: &http.Transport{MaxIdleConnsPerHost: 256},
 	}
-	run := func(b *testing.B, h http.Handler) {
+	run := func(b *testing.B, h http.Handler, req *http.Request) {
 		b.ReportAllocs()
 		for b.Loop() {
 			// A fresh request each time, as from a server: the gateway
@@ -74,6 +87,7 @@ func BenchmarkProxy(b *testing.B) {
 			}
 		}
 	}
-	b.Run("bare", func(b *testing.B) { run(b, bare) })
-	b.Run("gateway", func(b *testing.B) { run(b, g.Handler) })
+	b.Run("bare", func(b *testing.B) { run(b, bare, req) })
+	b.Run("gateway", func(b *testing.B) { run(b, g.Handler, req) })
+	b.Run("gateway+access_log", func(b *testing.B) { run(b, gl.Handler, reqLogged) })
 }

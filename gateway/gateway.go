@@ -4,6 +4,7 @@ package gateway
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 
@@ -40,6 +41,9 @@ type Deps struct {
 	// Pages is mounted under the prefix for everything the gateway itself
 	// does not serve (the account page, the console, the API); may be nil.
 	Pages http.Handler
+	// AccessLog receives one JSON line per request to the apps (log.access);
+	// nil turns the access log and request ids off.
+	AccessLog io.Writer
 }
 
 // Gateway serves the public listener.
@@ -49,6 +53,7 @@ type Gateway struct {
 	proxy   *proxy
 	handler http.Handler
 	limits  *rateLimiter // ratelimit.go: token buckets on proxied traffic
+	access  *accessLog   // accesslog.go; nil when off
 }
 
 // New builds the gateway and its route table.
@@ -60,6 +65,10 @@ func New(d Deps) (*Gateway, error) {
 	}
 	p.ownCookies = []string{d.Sessions.CookieName(), g.knownBrowserName(), g.rememberCookieName()}
 	g.proxy = p
+	if d.AccessLog != nil {
+		g.access = newAccessLog(d.AccessLog, d.Config.TrustedPrefixes, p.routeName)
+		p.requestIDs = true
+	}
 	g.limits = newRateLimiter(d.Config, p.pick)
 	g.handler = g.routes()
 	return g, nil

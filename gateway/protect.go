@@ -15,7 +15,20 @@ import (
 func (g *Gateway) serveProtected(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	defer func() { g.Metrics.Latency.Observe(time.Since(start).Seconds()) }()
+	cleaned := httpsafe.CleanPath(r.URL.Path)
+	if g.access == nil {
+		g.protect(w, r, cleaned, start, nil)
+		return
+	}
+	rec, id := g.access.begin(w, r) // accesslog.go
+	var user string
+	g.protect(rec, r, cleaned, start, &user)
+	g.access.end(rec, r, id, user, cleaned, start)
+}
 
+// protect decides and answers one request for the apps; user, when not
+// nil, receives the name of the signed-in user it was proxied for.
+func (g *Gateway) protect(w http.ResponseWriter, r *http.Request, cleaned string, start time.Time, user *string) {
 	// TRACE echoes requests (headers included) and CONNECT asks for a
 	// tunnel: neither has a place in front of a web app.
 	if r.Method == http.MethodTrace || r.Method == http.MethodConnect {
@@ -23,11 +36,13 @@ func (g *Gateway) serveProtected(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed")
 		return
 	}
-	cleaned := httpsafe.CleanPath(r.URL.Path)
 	public := !httpsafe.SuspiciousPath(r.URL.EscapedPath()) && httpsafe.IsPublicPath(cleaned, g.Config.PublicPaths)
 	cur, outcome := g.Sessions.Authenticate(r)
 	switch {
 	case outcome == store.Valid:
+		if user != nil {
+			*user = cur.User.Username
+		}
 		// Public paths included: a signed-in person keeps their identity
 		// there (unlike oauth2-proxy skip-auth routes), so a public page can
 		// greet them; the headers are the gateway's, never the client's.

@@ -24,6 +24,7 @@ import (
 type proxy struct {
 	rp         *httputil.ReverseProxy
 	routes     []config.Route
+	routeNames []string // host + path prefix of each route, for the access log
 	fallback   *url.URL
 	trusted    []netip.Prefix
 	headers    config.Headers
@@ -32,6 +33,8 @@ type proxy struct {
 	// ownCookies are the names of every cookie the gateway sets (session,
 	// known browser, remembered device): the upstream may not set them.
 	ownCookies []string
+	// requestIDs is set when the access log gives requests their ids.
+	requestIDs bool
 
 	// Headers describing the client's connection, every spelling: only the
 	// ones rewrite sets from a trusted proxy, or all of them from anyone else.
@@ -50,6 +53,9 @@ func newProxy(cfg *config.Config, cookieName string, log *slog.Logger, onError f
 		stripTrusted:   httpsafe.NewHeaderStripper(rewrittenHeaders),
 		stripUntrusted: httpsafe.NewHeaderStripper(append(append([]string{}, rewrittenHeaders...), connectionHeaders...)),
 	}
+	for _, rt := range p.routes {
+		p.routeNames = append(p.routeNames, rt.Host+rt.PathPrefix)
+	}
 	// Size the idle pool for the load: Go's default of 2 idle connections
 	// per host churns connections and halves throughput under load.
 	transport := &http.Transport{
@@ -64,8 +70,9 @@ func newProxy(cfg *config.Config, cookieName string, log *slog.Logger, onError f
 	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite,
-		ModifyResponse: p.dropOwnCookies,
+		ModifyResponse: p.modifyResponse,
 		Transport:      transport,
+		BufferPool:     newBufferPool(),
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			status := statusForProxyError(r, err)
@@ -124,13 +131,35 @@ func statusForProxyError(r *http.Request, err error) int {
 // in "/" also matches the bare directory ("/api/" matches "/api"), as
 // public paths do.
 func (p *proxy) pick(host, cleaned string) *url.URL {
+	if i := p.route(host, cleaned); i >= 0 {
+		return p.routes[i].UpstreamURL
+	}
+	return p.fallback
+}
+
+// routeName names the route a request goes to, for the access log:
+// "host/prefix" or "/prefix" as configured, "upstream" for the single
+// upstream, "" when there is none.
+func (p *proxy) routeName(host, cleaned string) string {
+	if i := p.route(host, cleaned); i >= 0 {
+		return p.routeNames[i]
+	}
+	if p.fallback != nil {
+		return "upstream"
+	}
+	return ""
+}
+
+// route returns the index of the route pick uses, or -1 for the fallback.
+func (p *proxy) route(host, cleaned string) int {
 	if len(p.routes) == 0 {
-		return p.fallback
+		return -1
 	}
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
 	var best *config.Route
+	found := -1
 	for i := range p.routes {
 		rt := &p.routes[i]
 		if rt.Host != "" && !strings.EqualFold(rt.Host, host) {
@@ -142,13 +171,10 @@ func (p *proxy) pick(host, cleaned string) *url.URL {
 		}
 		if best == nil || (rt.Host != "" && best.Host == "") ||
 			((rt.Host != "") == (best.Host != "") && len(rt.PathPrefix) > len(best.PathPrefix)) {
-			best = rt
+			best, found = rt, i
 		}
 	}
-	if best != nil {
-		return best.UpstreamURL
-	}
-	return p.fallback
+	return found
 }
 
 // serve proxies r for cur (nil: anonymous). The incoming request is
@@ -161,11 +187,16 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request, cleaned string, cu
 	p.strip.Strip(r.Trailer) // declared request trailers; some servers merge them into headers
 	stripCookie(r, p.cookieName)
 	if cur != nil {
-		r.Header[p.headers.User] = []string{cur.User.Username}
+		// One allocation for the three values; each slice is capped at
+		// its length so that an append elsewhere copies instead of
+		// writing into its neighbour.
+		v := new([3]string)
+		v[0], v[1], v[2] = cur.User.Username, cur.User.Email, cur.User.Groups
+		r.Header[p.headers.User] = v[0:1:1]
 		if cur.User.Email != "" {
-			r.Header[p.headers.Email] = []string{cur.User.Email}
+			r.Header[p.headers.Email] = v[1:2:2]
 		}
-		r.Header[p.headers.Groups] = []string{cur.User.Groups}
+		r.Header[p.headers.Groups] = v[2:3:3]
 	}
 	// The upstream sees exactly the cleaned path the access decision used.
 	r.URL.Path, r.URL.RawPath = cleaned, ""
@@ -213,9 +244,11 @@ func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 	} else {
 		p.stripUntrusted.Strip(out.Header)
 	}
-	out.Header["X-Forwarded-For"] = []string{xff}
-	out.Header["X-Forwarded-Proto"] = []string{proto}
-	out.Header["X-Forwarded-Host"] = []string{host}
+	v := new([3]string) // one allocation, as in serve
+	v[0], v[1], v[2] = xff, proto, host
+	out.Header["X-Forwarded-For"] = v[0:1:1]
+	out.Header["X-Forwarded-Proto"] = v[1:2:2]
+	out.Header["X-Forwarded-Host"] = v[2:3:3]
 }
 
 // cleanRoutes copies the routes with their path prefixes cleaned once, the
@@ -241,6 +274,16 @@ func joinPath(base, p string) string {
 		return p
 	}
 	return strings.TrimSuffix(base, "/") + p
+}
+
+// modifyResponse vets the upstream's answer before it is copied out.
+func (p *proxy) modifyResponse(resp *http.Response) error {
+	if p.requestIDs {
+		// The answer already carries the gateway's id; the app's copy
+		// would make a second value.
+		delete(resp.Header, requestIDHeader)
+	}
+	return p.dropOwnCookies(resp)
 }
 
 // dropOwnCookies removes from an upstream answer every Set-Cookie that

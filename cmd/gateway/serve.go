@@ -21,7 +21,7 @@ func (e *env) serve(ctx context.Context) error {
 	}
 	log := server.NewLogger(cfg, e.stderr)
 	routeRedisLogs(log)
-	a, err := server.New(ctx, cfg, log, server.Options{})
+	a, err := server.New(ctx, cfg, log, server.Options{AccessLog: e.stderr})
 	if err != nil {
 		return err
 	}

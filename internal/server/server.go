@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -52,6 +53,9 @@ type Options struct {
 	// Now is the sessions' clock (nil means time.Now); tests move it forward
 	// to reach idle and absolute expiry without sleeping.
 	Now func() time.Time
+	// AccessLog is where access lines go when log.access is on (nil means
+	// standard error, next to the other log lines).
+	AccessLog io.Writer
 }
 
 // NewLogger builds the slog logger the configuration asks for.
@@ -128,10 +132,17 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		ClientIP: func(r *http.Request) string { return httpsafe.ClientIP(r, cfg.TrustedPrefixes).String() },
 		Attempts: guard, Now: opt.Now,
 	})
+	var access io.Writer
+	if cfg.Log.Access {
+		access = opt.AccessLog
+		if access == nil {
+			access = os.Stderr
+		}
+	}
 	gw, err := gateway.New(gateway.Deps{
 		MFA: st, TOTP: mfaCodec,
 		Config: cfg, Users: st, Sessions: a.Sessions, Hasher: a.Hasher, Metrics: metrics, Log: log,
-		Pages: pages, Attempts: guard,
+		Pages: pages, Attempts: guard, AccessLog: access,
 	})
 	if err != nil {
 		a.Close()

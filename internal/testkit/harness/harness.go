@@ -52,6 +52,8 @@ type Options struct {
 	// Clock, when set, is the sessions' clock; Advance it to reach idle and
 	// absolute expiry without sleeping.
 	Clock *Clock
+	// AccessLog receives the access log when the configuration turns it on.
+	AccessLog io.Writer
 }
 
 // Clock is a test clock: real time plus an offset that only grows, so time
@@ -100,7 +102,7 @@ func Start(tb testing.TB, o Options) *Gateway {
 	log := slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	opts := server.Options{HashParams: passwords.TestParams()}
+	opts := server.Options{HashParams: passwords.TestParams(), AccessLog: o.AccessLog}
 	if o.Clock != nil {
 		opts.Now = o.Clock.Now
 	}
