@@ -77,7 +77,11 @@ func (h *Handler) routes() {
 	h.accountRoutes(h.mux) // Login & Security page: account*.go
 	h.apiRoutes(h.mux)     // JSON API for the person: api_me*.go
 	h.mfaRoutes(h.mux)     // 2FA management and its API: account_2fa*.go, api_me_2fa*.go
-	h.consoleRoutes(h.mux) // support console and staff API: console*.go, api_staff*.go
+	if h.Config.HasPortal() {
+		// Staff powers only on an origin no app shares: a script in an app's
+		// page is same-origin with anything served on the app's host.
+		h.consoleRoutes(h.mux) // support console and staff API: console*.go, api_staff*.go
+	}
 	h.mux.HandleFunc(h.prefix+"/", h.notFound)
 }
 

@@ -19,6 +19,14 @@ type Config struct {
 	Listen string `yaml:"listen"`
 	// OpsListen serves /healthz, /readyz and /metrics; keep it off the internet.
 	OpsListen string `yaml:"ops_listen"`
+	// PortalURL is the origin of the gateway's own pages (sign-in, Login &
+	// Security, support console, JSON API), apart from every app, e.g.
+	// "https://auth.example.com" or "http://127.0.0.1:9443". Empty serves
+	// the pages on every host, without the console and the staff API.
+	PortalURL string `yaml:"portal_url"`
+	// PortalListen is an extra listener for a portal on a port of its own
+	// (one host, two ports); empty when the portal shares listen.
+	PortalListen string `yaml:"portal_listen"`
 	// Upstream is the single app behind the gateway (used when Routes is empty,
 	// and as the fallback when no route matches).
 	Upstream string `yaml:"upstream"`
@@ -63,7 +71,16 @@ type Config struct {
 	// Parsed forms, filled by Validate.
 	UpstreamURL     *url.URL       `yaml:"-"`
 	TrustedPrefixes []netip.Prefix `yaml:"-"`
+	// Portal is PortalURL parsed (nil without a portal); PortalHost is its
+	// host and port as a browser sends them in Host (lower-case, without
+	// the scheme's default port).
+	Portal     *url.URL `yaml:"-"`
+	PortalHost string   `yaml:"-"`
 }
+
+// HasPortal reports whether the gateway's pages live on a portal origin of
+// their own.
+func (c *Config) HasPortal() bool { return c.Portal != nil }
 
 // Route sends requests whose host (empty = any) and path prefix match to Upstream.
 type Route struct {
@@ -96,6 +113,10 @@ type Cookie struct {
 	Name string `yaml:"name"`
 	// Secure may be turned off only for plain-HTTP development.
 	Secure bool `yaml:"secure"`
+	// PortalName is the cookie of the portal origin (used only with
+	// portal_url); it differs from Name because browsers share cookies
+	// between the ports of one host. Defaults like Name, with "portal".
+	PortalName string `yaml:"portal_name"`
 }
 
 // Session configures session lifetimes.

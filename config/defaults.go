@@ -12,6 +12,10 @@ const (
 	// __Host- prefix makes browsers refuse a same-name cookie planted by a
 	// sibling subdomain or set with a Domain or a narrower Path.
 	DefaultSecureCookieName = "__Host-" + DefaultCookieName
+	// DefaultPortalCookieName and DefaultSecurePortalCookieName name the
+	// portal's cookie the same way.
+	DefaultPortalCookieName       = "gateway_portal"
+	DefaultSecurePortalCookieName = "__Host-" + DefaultPortalCookieName
 )
 
 // Defaults returns the configuration used before the file and environment

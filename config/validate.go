@@ -33,11 +33,13 @@ const secretGenerateAdvice = "generate one with `openssl rand -base64 48`"
 func (c *Config) Validate() error {
 	c.UpstreamURL = nil
 	c.TrustedPrefixes = nil
+	c.Portal, c.PortalHost = nil, ""
 	for i := range c.Routes {
 		c.Routes[i].UpstreamURL = nil
 	}
 	checks := []func() error{
 		c.validateListeners,
+		c.validatePortal, // validate_portal.go
 		c.validateUpstreams,
 		c.validatePathPrefix,
 		c.validatePublicPaths,
@@ -164,7 +166,7 @@ func (c *Config) validateCookie() error {
 			return keyErr("cookie.secure", "must be true because cookie.name %q starts with %q (browsers reject such cookies without Secure); rename the cookie for plain-HTTP development", c.Cookie.Name, prefix)
 		}
 	}
-	return nil
+	return c.validatePortalCookie() // validate_portal.go
 }
 
 func (c *Config) validateSession() error {

@@ -25,6 +25,17 @@ func TestValidateRejects(t *testing.T) {
 		{"ops_listen equals listen", func(c *Config) { c.OpsListen = c.Listen }, "ops_listen", "GATEWAY_OPS_LISTEN", "listen"},
 		{"ops_listen same port on wildcard", func(c *Config) { c.Listen = ":9090" }, "ops_listen", "GATEWAY_OPS_LISTEN", "own port"},
 		{"upstream missing", func(c *Config) { c.Upstream = "" }, "upstream", "GATEWAY_UPSTREAM", "required"},
+		{"portal relative", func(c *Config) { c.PortalURL = "auth.example.com" }, "portal_url", "GATEWAY_PORTAL_URL", "absolute"},
+		{"portal ftp", func(c *Config) { c.PortalURL = "ftp://auth.example.com" }, "portal_url", "GATEWAY_PORTAL_URL", "http"},
+		{"portal path", func(c *Config) { c.PortalURL = "https://auth.example.com/login" }, "portal_url", "GATEWAY_PORTAL_URL", "path"},
+		{"portal query", func(c *Config) { c.PortalURL = "https://auth.example.com/?a=1" }, "portal_url", "GATEWAY_PORTAL_URL", "query"},
+		{"portal userinfo", func(c *Config) { c.PortalURL = "https://a:b@auth.example.com" }, "portal_url", "GATEWAY_PORTAL_URL", "user name"},
+		{"portal bad host", func(c *Config) { c.PortalURL = "https://auth_example.com" }, "portal_url", "GATEWAY_PORTAL_URL", "host"},
+		{"portal port zero", func(c *Config) { c.PortalURL = "http://127.0.0.1:0" }, "portal_url", "GATEWAY_PORTAL_URL", "port"},
+		{"portal_listen without portal", func(c *Config) { c.PortalListen = "127.0.0.1:9443" }, "portal_listen", "GATEWAY_PORTAL_LISTEN", "portal_url"},
+		{"portal_listen clash", func(c *Config) { c.PortalURL = "http://127.0.0.1:8080"; c.PortalListen = ":8080" }, "portal_listen", "GATEWAY_PORTAL_LISTEN", "listen"},
+		{"portal_listen bad", func(c *Config) { c.PortalURL = "http://127.0.0.1:9443"; c.PortalListen = "9443" }, "portal_listen", "GATEWAY_PORTAL_LISTEN", "host:port"},
+		{"portal cookie same as cookie", func(c *Config) { c.Cookie.PortalName = "__Host-gateway_session" }, "cookie.portal_name", "GATEWAY_COOKIE_PORTAL_NAME", "own"},
 		{"upstream relative", func(c *Config) { c.Upstream = "127.0.0.1:3000" }, "upstream", "GATEWAY_UPSTREAM", ""},
 		{"upstream ftp", func(c *Config) { c.Upstream = "ftp://files.internal" }, "upstream", "GATEWAY_UPSTREAM", "http"},
 		{"upstream no host", func(c *Config) { c.Upstream = "http:///app" }, "upstream", "GATEWAY_UPSTREAM", "no host"},
@@ -192,6 +203,9 @@ func TestValidateAccepts(t *testing.T) {
 		{"rediss cluster", func(c *Config) { c.Redis.URL = "rediss-cluster://n1:7000" }},
 		{"redis ipv6", func(c *Config) { c.Redis.URL = "redis://[::1]:6379" }},
 		{"__Host- cookie", func(c *Config) { c.Cookie.Name = "__Host-gw" }},
+		{"portal subdomain", func(c *Config) { c.PortalURL = "https://auth.example.com/" }},
+		{"portal second port", func(c *Config) { c.PortalURL = "http://127.0.0.1:9443"; c.PortalListen = "127.0.0.1:9443" }},
+		{"portal ipv6", func(c *Config) { c.PortalURL = "http://[::1]:9443" }},
 		{"insecure dev cookie", func(c *Config) { c.Cookie.Secure = false }},
 		{"reauth equal lifetime", func(c *Config) {
 			c.Session = Session{Lifetime: Duration{time.Hour}, IdleTimeout: Duration{time.Hour}, ReauthWindow: Duration{time.Hour}, LastSeenInterval: Duration{time.Hour}}
@@ -320,5 +334,29 @@ func TestCookieNameDefaultFollowsSecure(t *testing.T) {
 		if c.Cookie.Name != tc.want {
 			t.Errorf("secure=%v: cookie name %q, want %q", tc.secure, c.Cookie.Name, tc.want)
 		}
+	}
+}
+
+func TestPortalHost(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://Auth.Example.com/":     "auth.example.com",
+		"https://auth.example.com:443":  "auth.example.com",
+		"http://127.0.0.1:80":           "127.0.0.1",
+		"http://127.0.0.1:9443":         "127.0.0.1:9443",
+		"https://auth.example.com:8443": "auth.example.com:8443",
+		"http://[::1]:9443":             "[::1]:9443",
+	} {
+		c := validConfig()
+		c.PortalURL = in
+		if err := c.Validate(); err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if c.PortalHost != want || !c.HasPortal() {
+			t.Errorf("%s: PortalHost %q, want %q", in, c.PortalHost, want)
+		}
+	}
+	c := validConfig()
+	if err := c.Validate(); err != nil || c.HasPortal() || c.Cookie.PortalName != DefaultSecurePortalCookieName {
+		t.Errorf("no portal: %v %v %q", err, c.HasPortal(), c.Cookie.PortalName)
 	}
 }

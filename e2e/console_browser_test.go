@@ -62,8 +62,9 @@ func consoleBrowserSignIn(t *testing.T, ctx context.Context, name, password stri
 }
 
 func TestSupportSignsSomeoneOutEverywhereInTheBrowser(t *testing.T) {
-	// Default policy: support must use two-step verification.
-	g := harness.Start(t, harness.Options{})
+	// Default policy: support must use two-step verification. The console
+	// lives on the portal; the victim signs in there from the app.
+	g := harness.Start(t, harness.Options{Portal: true})
 	bob := g.CreateUser(t, "bob", "support")
 	secret := staffEnrolTOTP(t, g, bob)
 	g.CreateUser(t, "victim")
@@ -81,7 +82,7 @@ func TestSupportSignsSomeoneOutEverywhereInTheBrowser(t *testing.T) {
 
 	// Support signs in with password and code, on another device.
 	staff := browsertest.NewIsolated(t)
-	consoleBrowserStep(t, staff, "open the console", chromedp.Navigate(g.URL+"/.gateway/admin"))
+	consoleBrowserStep(t, staff, "open the console", chromedp.Navigate(g.PortalURL+"/.gateway/admin"))
 	consoleBrowserSignIn(t, staff, "bob", harness.TestPassword)
 	if p := consoleBrowserPath(t, staff); p != "/.gateway/login/2fa" {
 		t.Fatalf("after the password support is on %s, want the code step", p)

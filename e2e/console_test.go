@@ -35,7 +35,7 @@ func consoleDoc(t *testing.T, c *harness.Client, path string, want int) *goquery
 // API client, with a reason, from the gateway's own origin.
 func consoleRequest(t *testing.T, g *harness.Gateway, c *harness.Client, method, path string, api, html bool) *http.Response {
 	t.Helper()
-	hdr := []string{"Origin", g.URL}
+	hdr := []string{"Origin", g.PortalURL}
 	if html {
 		hdr = append(hdr, "Accept", "text/html")
 	}
@@ -55,10 +55,10 @@ func TestEveryStaffRouteRefusesNonStaff(t *testing.T) {
 	mallory, _ := staffSignIn(t, g, "mallory")
 	bob, _ := staffSignIn(t, g, "bob", "support")
 	g.CreateUser(t, "victim")
-	vc := g.NewClient(t)
+	vc := g.NewPortalClient(t)
 	vc.Login(t, "victim", harness.TestPassword)
 	sid := staffSessionIDs(t, bob, "victim")[0]
-	anon := g.NewClient(t)
+	anon := g.NewPortalClient(t)
 
 	routes := admin.StaffRoutes()
 	if len(routes) < 20 {
@@ -144,7 +144,7 @@ func TestPathTricksDoNotGetPastTheStaffCheck(t *testing.T) {
 	mallory, _ := staffSignIn(t, g, "mallory")
 	bob, _ := staffSignIn(t, g, "bob", "support")
 	g.CreateUser(t, "victim")
-	vc := g.NewClient(t)
+	vc := g.NewPortalClient(t)
 	vc.Login(t, "victim", harness.TestPassword)
 
 	type trick struct {
@@ -199,7 +199,7 @@ func TestPathTricksDoNotGetPastTheStaffCheck(t *testing.T) {
 	}
 	try := func(c *harness.Client, who string, tr trick) {
 		t.Helper()
-		hdr := append([]string{"Origin", g.URL, "Content-Type", "application/json"}, tr.header...)
+		hdr := append([]string{"Origin", g.PortalURL, "Content-Type", "application/json"}, tr.header...)
 		var body *strings.Reader
 		if tr.method != "GET" && tr.method != "HEAD" {
 			body = strings.NewReader(`{"reason":"trick"}`)
@@ -240,7 +240,7 @@ func TestConsolePagesFindAUserAndAct(t *testing.T) {
 	g := staffGateway(t, "off")
 	bob, _ := staffSignIn(t, g, "bob", "support")
 	victim := g.CreateUser(t, "victim")
-	vc := g.NewClient(t)
+	vc := g.NewPortalClient(t)
 	vc.Login(t, "victim", harness.TestPassword)
 
 	doc := consoleDoc(t, bob, "/.gateway/admin?q=VIC", http.StatusOK)
@@ -287,7 +287,7 @@ func TestConsolePagesFindAUserAndAct(t *testing.T) {
 		t.Fatalf("reset link: %d", resp.StatusCode)
 	}
 	page, _ := goquery.NewDocumentFromReader(resp.Body)
-	if u := page.Find("#reset-url").Text(); !strings.HasPrefix(u, g.URL+"/.gateway/reset?token=") {
+	if u := page.Find("#reset-url").Text(); !strings.HasPrefix(u, g.PortalURL+"/.gateway/reset?token=") {
 		t.Fatalf("reset link shown: %q", u)
 	}
 	// Reflected text: the notice key maps to fixed text only.
@@ -318,7 +318,7 @@ func TestAdminCreatesUsersAndChangesRoles(t *testing.T) {
 	if again.StatusCode != http.StatusConflict {
 		t.Fatalf("duplicate user: %d", again.StatusCode)
 	}
-	nb := g.NewClient(t)
+	nb := g.NewPortalClient(t)
 	if resp := resetOpen(t, nb, link.String()); resp.StatusCode != http.StatusOK {
 		t.Fatalf("new user's link: %d", resp.StatusCode)
 	}

@@ -27,12 +27,12 @@ func rtStaleSession(t *testing.T, g *harness.Gateway, u *store.User) *harness.Cl
 	t.Helper()
 	rec := httptest.NewRecorder()
 	hourAgo := time.Now().Add(-time.Hour)
-	if _, err := g.Sessions.Issue(context.Background(), rec, store.IssueOptions{
+	if _, err := g.PortalSessions.Issue(context.Background(), rec, store.IssueOptions{
 		UserID: u.ID, Created: hourAgo, AuthAt: hourAgo, MFA: true, IP: "127.0.0.1", Agent: uaFirefox,
 	}); err != nil {
 		t.Fatal(err)
 	}
-	c := g.NewClient(t)
+	c := g.NewPortalClient(t)
 	c.SetSessionCookie(rec.Result().Cookies()[0].Value)
 	return c
 }
@@ -52,7 +52,7 @@ func rtBody(t *testing.T, resp *http.Response) string {
 func TestRedteamStaleSessionCannotConfirmAnAbandonedSetup(t *testing.T) {
 	g := harness.Start(t, harness.Options{})
 	u := g.CreateUser(t, "alice")
-	owner := g.NewClient(t)
+	owner := g.NewPortalClient(t)
 	owner.Login(t, "alice", harness.TestPassword)
 	doc := mfaDoc(t, owner.PostForm(t, "/.gateway/account/2fa/setup", nil))
 	key := doc.Find("#manual-key-raw").Text()
@@ -98,9 +98,9 @@ func TestRedteamStaffCannotResetTheirOwnPasswordOrTwoFactor(t *testing.T) {
 	bob := g.CreateUser(t, "bob", "support")
 	samSecret := staffEnrolTOTP(t, g, sam)
 	staffEnrolTOTP(t, g, bob)
-	owner := g.NewClient(t)
+	owner := g.NewPortalClient(t)
 	staffSignInTOTP(t, owner, "sam", samSecret)
-	thief := g.NewClient(t)
+	thief := g.NewPortalClient(t)
 	thief.SetSessionCookie(owner.SessionCookie())
 
 	for _, action := range []string{"reset-link", "2fa/reset", "throttles/clear"} {
@@ -165,14 +165,14 @@ func TestRedteamReauthFormPostsBackToTheSameAction(t *testing.T) {
 	u := g.CreateUser(t, "alice", "admin")
 	stale := rtStaleSession(t, g, u)
 	const path = "/.gateway/admin/users/x%2F..%2F..%2Ftokens%3Fa=/roles"
-	resp := stale.Do(t, http.MethodPost, path, strings.NewReader("role=admin&reason=r&name=evil"), "Accept", "text/html", "Origin", g.URL)
+	resp := stale.Do(t, http.MethodPost, path, strings.NewReader("role=admin&reason=r&name=evil"), "Accept", "text/html", "Origin", g.PortalURL)
 	doc := mfaDoc(t, resp)
 	form := doc.Find("form:has(#reauth_password)")
 	action, ok := form.Attr("action")
 	if !ok {
 		t.Fatalf("no reauth form: %d", resp.StatusCode)
 	}
-	base, _ := url.Parse(g.URL + path)
+	base, _ := url.Parse(g.PortalURL + path)
 	ref, err := url.Parse(action)
 	if err != nil {
 		t.Fatal(err)
@@ -185,7 +185,7 @@ func TestRedteamReauthFormPostsBackToTheSameAction(t *testing.T) {
 	form.Find("input[type=hidden]").Each(func(_ int, s *goquery.Selection) {
 		vals.Add(s.AttrOr("name", ""), s.AttrOr("value", ""))
 	})
-	stale.Do(t, http.MethodPost, target.RequestURI(), strings.NewReader(vals.Encode()), "Accept", "text/html", "Origin", g.URL)
+	stale.Do(t, http.MethodPost, target.RequestURI(), strings.NewReader(vals.Encode()), "Accept", "text/html", "Origin", g.PortalURL)
 	if toks, _ := g.Store.FindAPITokens(context.Background()); len(toks) != 0 {
 		t.Fatalf("confirming a roles change made an API token: %+v", toks[0])
 	}
@@ -206,7 +206,7 @@ func TestRedteamResetLinkDiesWhenRolesChange(t *testing.T) {
 	}
 	link := body["url"].(string)
 	// The link is open in a browser when the promotion happens.
-	person := g.NewClient(t)
+	person := g.NewPortalClient(t)
 	if resp := resetOpen(t, person, link); resp.StatusCode != http.StatusOK {
 		t.Fatalf("link page before the promotion: %d", resp.StatusCode)
 	}
@@ -218,10 +218,10 @@ func TestRedteamResetLinkDiesWhenRolesChange(t *testing.T) {
 	if resp := resetSubmit(t, person, pw, pw); resp.StatusCode != http.StatusGone {
 		t.Fatalf("link used after the promotion: %d, want 410", resp.StatusCode)
 	}
-	if resp := resetOpen(t, g.NewClient(t), link); resp.StatusCode != http.StatusGone {
+	if resp := resetOpen(t, g.NewPortalClient(t), link); resp.StatusCode != http.StatusGone {
 		t.Errorf("link page after the promotion: %d, want 410", resp.StatusCode)
 	}
-	if resp := signIn(t, g.NewClient(t), "xavier", pw, "/"); resp.StatusCode == http.StatusSeeOther {
+	if resp := signIn(t, g.NewPortalClient(t), "xavier", pw, "/"); resp.StatusCode == http.StatusSeeOther {
 		t.Fatal("the password set through the old link works")
 	}
 }

@@ -25,7 +25,7 @@ import (
 // with a password alone, which keeps tests that are not about 2FA short).
 func staffGateway(t *testing.T, mfa string, more ...func(*config.Config)) *harness.Gateway {
 	t.Helper()
-	return harness.Start(t, harness.Options{Configure: func(c *config.Config) {
+	return harness.Start(t, harness.Options{Portal: true, Configure: func(c *config.Config) {
 		c.MFA.Require = mfa
 		for _, f := range more {
 			f(c)
@@ -38,7 +38,7 @@ func staffGateway(t *testing.T, mfa string, more ...func(*config.Config)) *harne
 func staffSignIn(t *testing.T, g *harness.Gateway, name string, roles ...string) (*harness.Client, *store.User) {
 	t.Helper()
 	u := g.CreateUser(t, name, roles...)
-	c := g.NewClient(t)
+	c := g.NewPortalClient(t)
 	c.Login(t, name, harness.TestPassword)
 	return c, u
 }
@@ -103,11 +103,11 @@ func staffCall(t *testing.T, c *harness.Client, method, path string, body any, h
 // staffReason is a body with a reason.
 func staffReason(s string) map[string]string { return map[string]string{"reason": s} }
 
-// staffAlive reports whether c's session still reaches the app.
+// staffAlive reports whether c's session on the portal still works.
 func staffAlive(t *testing.T, c *harness.Client) bool {
 	t.Helper()
-	e, _ := c.Echo(t, "/app")
-	return e != nil
+	code, _ := staffCall(t, c, "GET", "/.gateway/api/v1/me", nil)
+	return code == http.StatusOK
 }
 
 // staffAudit reads the audit log from the store.
@@ -148,7 +148,7 @@ func TestStaffActionsThroughTheAPI(t *testing.T) {
 	g := staffGateway(t, "off")
 	bob, _ := staffSignIn(t, g, "bob", "support")
 	victim := g.CreateUser(t, "victim")
-	phone, laptop := g.NewClient(t), g.NewClient(t)
+	phone, laptop := g.NewPortalClient(t), g.NewPortalClient(t)
 	phone.Login(t, "victim", harness.TestPassword)
 	laptop.Login(t, "victim", harness.TestPassword)
 
@@ -242,7 +242,7 @@ func TestStaffActionsThroughTheAPI(t *testing.T) {
 	if staffAlive(t, laptop) {
 		t.Fatal("locked user still signed in")
 	}
-	if resp := signIn(t, g.NewClient(t), "victim", harness.TestPassword, "/"); resp.StatusCode == http.StatusSeeOther {
+	if resp := signIn(t, g.NewPortalClient(t), "victim", harness.TestPassword, "/"); resp.StatusCode == http.StatusSeeOther {
 		t.Fatal("locked user signed in")
 	}
 	if code, body := staffCall(t, bob, "POST", "/.gateway/api/v1/users/victim/lock", staffReason("again")); code != http.StatusConflict {
@@ -325,7 +325,7 @@ func TestResetLinkIsSingleUseAndSignsOutEverywhere(t *testing.T) {
 	g := staffGateway(t, "off")
 	bob, _ := staffSignIn(t, g, "bob", "support")
 	victim := g.CreateUser(t, "victim")
-	old := g.NewClient(t)
+	old := g.NewPortalClient(t)
 	old.Login(t, "victim", harness.TestPassword)
 
 	code, body := staffCall(t, bob, "POST", "/.gateway/api/v1/users/victim/reset-link", staffReason("forgot password, ticket 99"))
@@ -341,7 +341,7 @@ func TestResetLinkIsSingleUseAndSignsOutEverywhere(t *testing.T) {
 		t.Fatalf("victim's activity: %+v", ev)
 	}
 
-	person := g.NewClient(t)
+	person := g.NewPortalClient(t)
 	resp := resetOpen(t, person, link.String())
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("reset page: %d", resp.StatusCode)
@@ -375,10 +375,10 @@ func TestResetLinkIsSingleUseAndSignsOutEverywhere(t *testing.T) {
 	if resp := post("another fine passphrase", "another fine passphrase"); resp.StatusCode != http.StatusGone {
 		t.Fatalf("used link again: %d, want 410", resp.StatusCode)
 	}
-	if resp := signIn(t, g.NewClient(t), "victim", harness.TestPassword, "/"); resp.StatusCode == http.StatusSeeOther {
+	if resp := signIn(t, g.NewPortalClient(t), "victim", harness.TestPassword, "/"); resp.StatusCode == http.StatusSeeOther {
 		t.Fatal("the old password still works")
 	}
-	fresh := g.NewClient(t)
+	fresh := g.NewPortalClient(t)
 	fresh.Login(t, "victim", "a fine new passphrase")
 	if es := staffAudit(t, g, store.AuditFilter{Action: store.AuditResetUsed, Target: "victim"}); len(es) != 1 {
 		t.Fatalf("use of the link not audited: %+v", es)
@@ -450,8 +450,8 @@ func TestStaffNeedSecondFactorInThisSession(t *testing.T) {
 	// Two replicas of one deployment, one configured without 2FA: a support
 	// session made there has not passed a second factor, and the replica
 	// whose policy wants one for support refuses it the console.
-	srv := harness.Start(t, harness.Options{Configure: func(c *config.Config) { c.MFA.Require = "off" }})
-	strict := harness.Start(t, harness.Options{Redis: srv.Redis, Secret: srv.Config.Secret})
+	srv := harness.Start(t, harness.Options{Portal: true, Configure: func(c *config.Config) { c.MFA.Require = "off" }})
+	strict := harness.Start(t, harness.Options{Portal: true, Redis: srv.Redis, Secret: srv.Config.Secret})
 	bob, _ := staffSignIn(t, srv, "bob", "support")
 	if code, _ := staffCall(t, bob, "GET", "/.gateway/api/v1/users?q=b", nil); code != http.StatusOK {
 		t.Fatalf("lenient replica: %d", code)
@@ -469,7 +469,7 @@ func TestStaffNeedSecondFactorInThisSession(t *testing.T) {
 	// With the second factor passed, the same person gets in.
 	u, _ := strict.Store.FindUserByName(context.Background(), "bob")
 	secret := staffEnrolTOTP(t, strict, u)
-	c := strict.NewClient(t)
+	c := strict.NewPortalClient(t)
 	staffSignInTOTP(t, c, "bob", secret)
 	if code, body := staffCall(t, c, "GET", "/.gateway/api/v1/users?q=b", nil); code != http.StatusOK {
 		t.Fatalf("staff with 2FA: %d %v", code, body)
@@ -499,12 +499,12 @@ func TestAPITokensAreScopedToStaffCalls(t *testing.T) {
 	g := staffGateway(t, "off")
 	alice, _ := staffSignIn(t, g, "alice", "admin")
 	victim := g.CreateUser(t, "victim")
-	vc := g.NewClient(t)
+	vc := g.NewPortalClient(t)
 	vc.Login(t, "victim", harness.TestPassword)
 
 	secret := staffCreateToken(t, alice, "helpdesk-bot", "support")
 	bearer := []string{"Authorization", "Bearer " + secret}
-	bot := g.NewClient(t) // no cookie at all
+	bot := g.NewPortalClient(t) // no cookie at all
 	if code, body := staffCall(t, bot, "GET", "/.gateway/api/v1/users?q=vic", nil, bearer...); code != http.StatusOK || !strings.Contains(staffJSONText(body), "victim") {
 		t.Fatalf("token search: %d %v", code, body)
 	}
@@ -538,7 +538,7 @@ func TestAPITokensAreScopedToStaffCalls(t *testing.T) {
 		t.Errorf("token on a console page: %d, want the login redirect", resp.StatusCode)
 	}
 	// A token never stands in for a session on the proxied app either.
-	if e, _ := bot.Echo(t, "/app", bearer...); e != nil {
+	if e, _ := bot.OnApp().Echo(t, "/app", bearer...); e != nil {
 		t.Error("a token reached the app")
 	}
 	// A bearer header, even a bad one, is the only credential looked at.
@@ -586,12 +586,12 @@ func TestTokensNeedARecentSignIn(t *testing.T) {
 	// A session whose password entry is older than the re-authentication
 	// window, as after a long working day.
 	rec := httptest.NewRecorder()
-	if _, err := g.Sessions.Issue(context.Background(), rec, store.IssueOptions{
+	if _, err := g.PortalSessions.Issue(context.Background(), rec, store.IssueOptions{
 		UserID: u.ID, AuthAt: time.Now().Add(-g.Config.Session.ReauthWindow.Duration - time.Minute), IP: "127.0.0.1",
 	}); err != nil {
 		t.Fatal(err)
 	}
-	alice := g.NewClient(t)
+	alice := g.NewPortalClient(t)
 	alice.SetSessionCookie(rec.Result().Cookies()[0].Value)
 	if code, _ := staffCall(t, alice, "GET", "/.gateway/api/v1/users?q=a", nil); code != http.StatusOK {
 		t.Fatalf("the old session should still be a staff session: %d", code)

@@ -19,7 +19,7 @@ import (
 // the header up (auth_request_set $login $upstream_http_location) to send
 // the browser there with a correctly escaped way back.
 func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
-	cur, outcome := g.Sessions.Authenticate(r)
+	cur, outcome := g.apps.Authenticate(r)
 	switch outcome {
 	case store.Valid:
 		g.Metrics.count(outcomeProxied)
@@ -35,7 +35,7 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		return
 	case store.Ended:
 		g.Metrics.count(outcomeRevoked)
-		g.Sessions.Clear(w)
+		g.apps.Clear(w)
 	default:
 		g.Metrics.count(outcomeUnauth)
 	}
@@ -44,6 +44,11 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		target += "/2fa"
 	}
 	login := target + "?rd=" + url.QueryEscape(g.cleanRD(g.originalURI(r)))
+	if g.Config.HasPortal() {
+		// Sign-in on the portal, back through this app host's callback.
+		local := g.cleanRD(g.originalURI(r))
+		login = g.portalLogin(g.appURL(r, local))
+	}
 	if r.URL.Query().Get("redirect") == "1" && wantsHTML(r) {
 		http.Redirect(w, r, login, http.StatusFound)
 		return

@@ -4,6 +4,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -26,9 +27,18 @@ type UserStore interface {
 
 // Deps are the gateway's collaborators, built in main.
 type Deps struct {
-	Config   *config.Config
-	Users    UserStore
+	Config *config.Config
+	Users  UserStore
+	// Sessions is the cookie of the gateway's pages: the portal's cookie
+	// when portal_url is set, else the one cookie of the shared origin.
 	Sessions *Sessions
+	// AppSessions is the cookie on app hosts (the proxy, forward-auth, the
+	// handoff); nil means Sessions (no portal). Both name the same
+	// server-side sessions.
+	AppSessions *Sessions
+	// Handoffs keeps the one-time codes that carry a portal sign-in to an
+	// app host (handoff.go); needed with portal_url.
+	Handoffs HandoffStore
 	Hasher   *passwords.Hasher
 	Metrics  *Metrics
 	Log      *slog.Logger
@@ -51,19 +61,35 @@ type Gateway struct {
 	Deps
 	prefix  string
 	proxy   *proxy
-	handler http.Handler
+	handler http.Handler // the apps' hosts (everything, without a portal)
+	portal  http.Handler // the portal's host; nil without a portal
+	apps    *Sessions    // the cookie on app hosts
+	rdHosts []string     // where rd may lead besides local paths (portal.go)
 	limits  *rateLimiter // ratelimit.go: token buckets on proxied traffic
 	access  *accessLog   // accesslog.go; nil when off
 }
 
 // New builds the gateway and its route table.
 func New(d Deps) (*Gateway, error) {
-	g := &Gateway{Deps: d, prefix: d.Config.PathPrefix}
-	p, err := newProxy(d.Config, d.Sessions.CookieName(), d.Log, g.renderProxyError)
+	g := &Gateway{Deps: d, prefix: d.Config.PathPrefix, apps: d.AppSessions}
+	if g.apps == nil {
+		g.apps = d.Sessions
+	}
+	if d.Config.HasPortal() && d.Handoffs == nil {
+		return nil, errors.New("portal_url needs a handoff store")
+	}
+	g.rdHosts = g.allowedRedirectHosts()
+	p, err := newProxy(d.Config, g.apps.CookieName(), d.Log, g.renderProxyError)
 	if err != nil {
 		return nil, err
 	}
-	p.ownCookies = []string{d.Sessions.CookieName(), g.knownBrowserName(), g.rememberCookieName()}
+	p.ownCookies = []string{g.apps.CookieName(), g.knownBrowserName(), g.rememberCookieName()}
+	if d.Sessions.CookieName() != g.apps.CookieName() {
+		// A portal on another port of an app's host gets its cookie sent to
+		// the app too: never pass it on, never let the app set it.
+		p.portalCookie = d.Sessions.CookieName()
+		p.ownCookies = append(p.ownCookies, p.portalCookie)
+	}
 	g.proxy = p
 	if d.AccessLog != nil {
 		g.access = newAccessLog(d.AccessLog, d.Config.TrustedPrefixes, p.routeName)
@@ -74,16 +100,22 @@ func New(d Deps) (*Gateway, error) {
 	return g, nil
 }
 
-// routes is the one route table of the public listener. Order of the
-// middleware on the gateway's own pages, outermost first: security headers,
-// cross-origin protection for state-changing requests, then the handler.
+// routes builds the route tables of the public listener: the full set of
+// pages (on the portal's host, or on every host without a portal) and,
+// with a portal, the few prefix routes of app hosts (portal.go). Order of
+// the middleware on the gateway's own pages, outermost first: security
+// headers, cross-origin protection for state-changing requests, then the
+// handler.
 func (g *Gateway) routes() http.Handler {
 	pages := http.NewServeMux()
 	p := g.prefix
 	pages.HandleFunc("GET "+p+"/login", g.showLoginPage)
 	pages.HandleFunc("POST "+p+"/login", g.submitLogin)
+	pages.HandleFunc("GET "+p+"/logout", g.showLogout)
 	pages.HandleFunc("POST "+p+"/logout", g.submitLogout)
-	pages.HandleFunc("GET "+p+"/auth", g.forwardAuth)
+	if !g.Config.HasPortal() {
+		pages.HandleFunc("GET "+p+"/auth", g.forwardAuth) // on app hosts only, with a portal
+	}
 	g.mfaRoutes(pages)   // login_2fa*.go: /login/2fa, /login/2fa/setup
 	g.resetRoutes(pages) // password_reset*.go: one-time reset links
 	pages.Handle("GET "+p+"/static/", http.StripPrefix(p, staticHandler()))
@@ -92,19 +124,45 @@ func (g *Gateway) routes() http.Handler {
 	} else {
 		pages.HandleFunc(p+"/", g.notFound)
 	}
-	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(http.HandlerFunc(g.crossOriginDenied))
-	own := securityHeaders(cop.Handler(pages), g.Config.Cookie.Secure, g.Config.RedirectHosts)
+	own := g.harden(pages)
 
 	root := http.NewServeMux()
-	root.Handle(p+"/", own)
-	root.Handle(p, http.RedirectHandler(p+"/account", http.StatusFound))
 	root.Handle("/", http.HandlerFunc(g.serveProtected))
+	if !g.Config.HasPortal() {
+		root.Handle(p+"/", own)
+		root.Handle(p, http.RedirectHandler(p+"/account", http.StatusFound))
+		return root
+	}
+	g.portal = g.portalRoot(own)
+	apps := http.NewServeMux()
+	g.appRoutes(apps)
+	root.Handle(p+"/", g.harden(apps))
+	root.Handle(p, g.toPortal(p+"/account"))
 	return root
 }
 
+// harden wraps the gateway's own pages: security headers, then
+// cross-origin protection for state-changing requests.
+func (g *Gateway) harden(h http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(g.crossOriginDenied))
+	portal := ""
+	if g.Config.HasPortal() {
+		portal = g.Config.PortalPage("")
+	}
+	return securityHeaders(cop.Handler(h), g.Config.Cookie.Secure, formActionSources(g.rdHosts, g.Config.Cookie.Secure, portal))
+}
+
 // ServeHTTP implements http.Handler.
-func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.handler.ServeHTTP(w, r) }
+// The host is decided once, here: the portal's host gets the pages, every
+// other host the apps.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if g.portal != nil && g.isPortal(r) {
+		g.portal.ServeHTTP(w, r)
+		return
+	}
+	g.handler.ServeHTTP(w, r)
+}
 
 func staticHandler() http.Handler {
 	fs := http.FileServerFS(templates.Static)

@@ -30,7 +30,7 @@ func (g *Gateway) cleanRD(rd string) string {
 	if rd == "" {
 		return "/"
 	}
-	if clean, ok := httpsafe.CleanRedirect(rd, g.Config.RedirectHosts); ok {
+	if clean, ok := httpsafe.CleanRedirect(rd, g.rdHosts); ok {
 		return clean
 	}
 	return "/"
@@ -45,9 +45,15 @@ func (g *Gateway) loginPage(r *http.Request, username, rd, errMsg, notice string
 
 func (g *Gateway) showLoginPage(w http.ResponseWriter, r *http.Request) {
 	rd := g.cleanRD(r.URL.Query().Get("rd"))
-	if _, outcome := g.Sessions.Authenticate(r); outcome == store.Valid {
-		http.Redirect(w, r, rd, http.StatusFound)
+	cur, outcome := g.Sessions.Authenticate(r)
+	switch outcome {
+	case store.Valid:
+		// Signed in on the portal already: an app host asking for a
+		// sign-in gets its handoff at once, without the password.
+		g.continueSignedIn(w, r, &cur.Claims, rd, http.StatusFound)
 		return
+	case store.Ended:
+		g.Sessions.Clear(w)
 	}
 	notice := ""
 	switch r.URL.Query().Get("m") {
@@ -118,9 +124,10 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	g.noteNewDevice(r, u, pending == store.PendingCode) // new_device.go
 	g.markKnownBrowser(w, r, u)                         // throttle_browser.go
-	if _, err := g.Sessions.Issue(r.Context(), w, store.IssueOptions{
+	claims, err := g.Sessions.Issue(r.Context(), w, store.IssueOptions{
 		UserID: u.ID, Pending: pending, MFA: remembered, IP: ip, Agent: r.UserAgent(),
-	}); err != nil {
+	})
+	if err != nil {
 		g.Log.Error("issue session", "err", err.Error())
 		g.unavailable(w, r)
 		return
@@ -141,7 +148,7 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 		detail = "password + remembered browser (no code asked)"
 	}
 	g.event(r, u.ID, store.Event{Type: store.EventSignIn, Detail: detail})
-	http.Redirect(w, r, rd, http.StatusSeeOther)
+	g.continueSignedIn(w, r, claims, rd, http.StatusSeeOther) // handoff.go
 }
 
 // endPreviousSession revokes the session a browser already had before a new

@@ -49,7 +49,7 @@ func (g *Gateway) pendingSession(w http.ResponseWriter, r *http.Request, want ui
 	cur, outcome := g.Sessions.Authenticate(r)
 	switch outcome {
 	case store.Valid:
-		http.Redirect(w, r, rd, http.StatusSeeOther)
+		g.continueSignedIn(w, r, &cur.Claims, rd, http.StatusSeeOther)
 		return nil
 	case store.Unavailable:
 		g.unavailable(w, r)
@@ -211,7 +211,8 @@ func (g *Gateway) finishMFASignIn(w http.ResponseWriter, r *http.Request, cur *s
 			return
 		}
 	}
-	if _, err := g.Sessions.Reissue(ctx, w, cur, time.Unix(0, cur.Claims.AuthAt), true, ip, ua); err != nil {
+	claims, err := g.Sessions.Reissue(ctx, w, cur, time.Unix(0, cur.Claims.AuthAt), true, ip, ua)
+	if err != nil {
 		g.Log.Error("2fa: issue session", "err", err.Error())
 		g.unavailable(w, r)
 		return
@@ -234,7 +235,7 @@ func (g *Gateway) finishMFASignIn(w http.ResponseWriter, r *http.Request, cur *s
 		}))
 		return
 	}
-	http.Redirect(w, r, rd, http.StatusSeeOther)
+	g.continueSignedIn(w, r, claims, rd, http.StatusSeeOther) // handoff.go
 }
 
 // mfaPlural writes "1 code", "3 codes".

@@ -37,7 +37,7 @@ func (g *Gateway) protect(w http.ResponseWriter, r *http.Request, cleaned string
 		return
 	}
 	public := !httpsafe.SuspiciousPath(r.URL.EscapedPath()) && httpsafe.IsPublicPath(cleaned, g.Config.PublicPaths)
-	cur, outcome := g.Sessions.Authenticate(r)
+	cur, outcome := g.apps.Authenticate(r)
 	switch {
 	case outcome == store.Valid:
 		if user != nil {
@@ -51,8 +51,8 @@ func (g *Gateway) protect(w http.ResponseWriter, r *http.Request, cleaned string
 		}
 		g.Metrics.count(outcomeProxied)
 		// Cut off if the session ends before the request does (open_requests.go).
-		r, open := g.Sessions.open.track(r, cur)
-		defer g.Sessions.open.untrack(open)
+		r, open := g.apps.open.track(r, cur)
+		defer g.apps.open.untrack(open)
 		g.proxy.serve(w, r, cleaned, cur)
 		return
 	case public:
@@ -63,7 +63,7 @@ func (g *Gateway) protect(w http.ResponseWriter, r *http.Request, cleaned string
 		}
 		g.Metrics.count(outcomePublic)
 		if outcome == store.Ended {
-			g.Sessions.Clear(w)
+			g.apps.Clear(w)
 		}
 		g.proxy.serve(w, r, cleaned, nil)
 		return
@@ -73,7 +73,7 @@ func (g *Gateway) protect(w http.ResponseWriter, r *http.Request, cleaned string
 		return
 	case outcome == store.Ended:
 		g.Metrics.count(outcomeRevoked)
-		g.Sessions.Clear(w)
+		g.apps.Clear(w)
 	default:
 		g.Metrics.count(outcomeUnauth)
 	}
@@ -86,6 +86,12 @@ func (g *Gateway) askToSignIn(w http.ResponseWriter, r *http.Request, pending bo
 	if !wantsHTML(r) || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		w.Header().Set("WWW-Authenticate", `Cookie realm="gateway"`)
 		writeJSONError(w, http.StatusUnauthorized, "unauthenticated", "sign in required")
+		return
+	}
+	if g.Config.HasPortal() {
+		// Sign-in happens on the portal, which hands the session back to
+		// this host through its callback (handoff.go).
+		http.Redirect(w, r, g.portalLogin(g.appURL(r, r.URL.RequestURI())), http.StatusFound)
 		return
 	}
 	target := g.prefix + "/login"

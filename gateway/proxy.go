@@ -30,6 +30,10 @@ type proxy struct {
 	headers    config.Headers
 	strip      *httpsafe.HeaderStripper // identity and path-override headers, every spelling
 	cookieName string
+	// portalCookie is the portal's cookie when it differs ("" otherwise):
+	// on a portal that is another port of the app's host the browser sends
+	// it to the app too.
+	portalCookie string
 	// ownCookies are the names of every cookie the gateway sets (session,
 	// known browser, remembered device): the upstream may not set them.
 	ownCookies []string
@@ -186,6 +190,9 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request, cleaned string, cu
 	p.strip.Strip(r.Header)
 	p.strip.Strip(r.Trailer) // declared request trailers; some servers merge them into headers
 	stripCookie(r, p.cookieName)
+	if p.portalCookie != "" {
+		stripCookie(r, p.portalCookie)
+	}
 	if cur != nil {
 		// One allocation for the three values; each slice is capped at
 		// its length so that an append elsewhere copies instead of

@@ -12,17 +12,7 @@ import (
 
 // securityHeaders hardens every page the gateway serves itself: a strict CSP
 // (no scripts at all), no framing, no caching, no sniffing, no referrer.
-func securityHeaders(next http.Handler, hsts bool, redirectHosts []string) http.Handler {
-	// Chrome applies form-action to the redirect after a form post, so the
-	// hosts sign-in may send people back to must be listed.
-	formAction := "'self'"
-	for _, h := range redirectHosts {
-		if strings.HasPrefix(h, ".") {
-			formAction += " https://*" + h + " https://" + h[1:]
-		} else {
-			formAction += " https://" + h
-		}
-	}
+func securityHeaders(next http.Handler, hsts bool, formAction string) http.Handler {
 	csp := "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action " + formAction +
 		"; frame-ancestors 'none'; base-uri 'none'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -261,6 +261,50 @@ func (s *Sessions) Clear(w http.ResponseWriter) {
 // CookieName is the session cookie's name (stripped before proxying).
 func (s *Sessions) CookieName() string { return s.cookieName }
 
+// WithCookie returns a view of the same sessions that reads and writes the
+// cookie name instead: one server-side session, revocation list and
+// last-seen record behind both, so ending a session ends every cookie that
+// names it. The view decodes into a cache of its own: the cache is keyed by
+// cookie value, and a value accepted under one name must never pass under
+// the other (securecookie binds the name into the MAC; a shared cache would
+// skip that check).
+func (s *Sessions) WithCookie(name string, cacheSize int) *Sessions {
+	v := *s
+	v.cookieName = name
+	v.decoded = newClaimsCache(cacheSize)
+	return &v
+}
+
+// Adopt sets this view's cookie on w for a session issued elsewhere (the
+// portal), naming the same session id: no new session, no new device.
+func (s *Sessions) Adopt(w http.ResponseWriter, c *store.Claims) error {
+	val, err := securecookie.EncodeMulti(s.cookieName, c, s.codecs[0])
+	if err != nil {
+		return fmt.Errorf("encode cookie: %w", err)
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: s.cookieName, Value: val, Path: "/", Expires: time.Unix(0, c.Created).Add(s.lifetime),
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
+	})
+	return nil
+}
+
+// Alive reports whether the fully signed-in session c is still good: within
+// its lifetime and neither revoked nor cut off by a sign-out-everywhere.
+func (s *Sessions) Alive(ctx context.Context, c *store.Claims) (bool, error) {
+	if c.Pending != store.PendingNone || s.now().UnixNano()-c.Created > int64(s.lifetime) {
+		return false, nil
+	}
+	_, verdict, err := s.mirror.Check(ctx, c.UserID, c.SessionID, c.Generation, c.IssuedAt)
+	if err != nil {
+		return false, err
+	}
+	return verdict == store.Alive, nil
+}
+
+// Now is the sessions' clock.
+func (s *Sessions) Now() time.Time { return s.now() }
+
 func truncate(s string, n int) string {
 	if len(s) > n {
 		return s[:n]

@@ -33,7 +33,7 @@ func (g *Gateway) knownBrowserName() string { return g.loginCookieName("_known")
 // session cookie. A "__Host-" cookie must have Path=/, so for these
 // path-scoped cookies that prefix becomes "__Secure-".
 func (g *Gateway) loginCookieName(suffix string) string {
-	name := g.Config.Cookie.Name
+	name := g.Sessions.CookieName() // the pages' cookie: the portal's when there is one
 	if strings.HasPrefix(name, "__Host-") {
 		name = "__Secure-" + strings.TrimPrefix(name, "__Host-")
 	}

@@ -34,6 +34,7 @@ const (
 	prefixResetLink = "gw:resetlink:"          // one-time password reset tokens: "t:"+sha256 hex, "u:"+uid
 	keyAPITokens    = "gw:apitokens"           // hash: token id -> sha256 hex of the token
 	prefixAPIToken  = "gw:apitoken:"           // hash per API token, keyed by sha256 hex of the token
+	prefixHandoff   = "gw:handoff:"            // string per sign-in handoff code, keyed by sha256 hex of the code
 )
 
 // globalKeys are the keys of the one shared slot, in the order the change

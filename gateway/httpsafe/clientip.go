@@ -199,3 +199,32 @@ func PeerTrusted(r *http.Request, trusted []netip.Prefix) bool {
 	peer := peerAddr(r)
 	return peer.IsValid() && isTrusted(peer, trusted)
 }
+
+// RequestHost is the host[:port] the client asked for: the X-Forwarded-Host
+// of a trusted proxy when it sent exactly one, else r.Host. It allocates
+// nothing, so it can run on every request.
+func RequestHost(r *http.Request, trusted []netip.Prefix) string {
+	if len(trusted) > 0 && PeerTrusted(r, trusted) {
+		if h, ok := singleHeader(r.Header, "X-Forwarded-Host"); ok {
+			return h
+		}
+	}
+	return r.Host
+}
+
+// RequestScheme is "https" or "http" as the client used it: TLS on this
+// connection, or the X-Forwarded-Proto of a trusted proxy, else fallback.
+func RequestScheme(r *http.Request, trusted []netip.Prefix, fallback string) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	if len(trusted) > 0 && PeerTrusted(r, trusted) {
+		if p, ok := singleHeader(r.Header, "X-Forwarded-Proto"); ok {
+			switch strings.ToLower(p) {
+			case "http", "https":
+				return strings.ToLower(p)
+			}
+		}
+	}
+	return fallback
+}

@@ -30,20 +30,26 @@ import (
 
 // App is one running gateway: store, mirror, handlers and both listeners.
 type App struct {
-	Config   *config.Config
-	Log      *slog.Logger
-	Store    *store.Store
-	Mirror   *store.Mirror
-	Sessions *gateway.Sessions
-	Hasher   *passwords.Hasher
-	Handler  http.Handler
-	Ops      http.Handler
+	Config *config.Config
+	Log    *slog.Logger
+	Store  *store.Store
+	Mirror *store.Mirror
+	// Sessions is the cookie on app hosts (cookie.name); PortalSessions the
+	// cookie of the gateway's pages: cookie.portal_name on the portal, the
+	// same as Sessions without one. Both name the same sessions.
+	Sessions       *gateway.Sessions
+	PortalSessions *gateway.Sessions
+	Hasher         *passwords.Hasher
+	Handler        http.Handler
+	Ops            http.Handler
 
-	// PublicAddr and OpsAddr are the bound addresses after Listen.
-	PublicAddr, OpsAddr string
-	servers             []*http.Server
-	cancel              context.CancelFunc
-	done                chan struct{}
+	// PublicAddr, OpsAddr and PortalAddr are the bound addresses after
+	// Listen (PortalAddr only with portal_listen).
+	PublicAddr, OpsAddr, PortalAddr string
+	portalLn                        net.Listener
+	servers                         []*http.Server
+	cancel                          context.CancelFunc
+	done                            chan struct{}
 }
 
 // Options lets tests and the demo tune what production leaves alone.
@@ -56,6 +62,9 @@ type Options struct {
 	// AccessLog is where access lines go when log.access is on (nil means
 	// standard error, next to the other log lines).
 	AccessLog io.Writer
+	// PortalListener, when set, is used instead of binding portal_listen
+	// (tests and the demo bind it first, to know the portal's URL).
+	PortalListener net.Listener
 }
 
 // NewLogger builds the slog logger the configuration asks for.
@@ -105,6 +114,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		a.Close()
 		return nil, err
 	}
+	a.PortalSessions = a.Sessions
+	if cfg.HasPortal() {
+		a.PortalSessions = a.Sessions.WithCookie(cfg.Cookie.PortalName, 20_000)
+	} else {
+		log.Warn("the support console and the staff API are off: they are served only on a portal origin of their own; set portal_url (GATEWAY_PORTAL_URL)")
+	}
+	a.portalLn = opt.PortalListener
 	go func() {
 		defer close(a.done)
 		a.Sessions.RunBackground(runCtx)
@@ -128,7 +144,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	}
 	pages := admin.New(admin.Deps{
 		TOTP:   mfaCodec,
-		Config: cfg, Store: st, Sessions: a.Sessions, Hasher: a.Hasher, Log: log, Registerer: reg, Places: places,
+		Config: cfg, Store: st, Sessions: a.PortalSessions, Hasher: a.Hasher, Log: log, Registerer: reg, Places: places,
 		ClientIP: func(r *http.Request) string { return httpsafe.ClientIP(r, cfg.TrustedPrefixes).String() },
 		Attempts: guard, Now: opt.Now,
 	})
@@ -141,8 +157,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	}
 	gw, err := gateway.New(gateway.Deps{
 		MFA: st, TOTP: mfaCodec,
-		Config: cfg, Users: st, Sessions: a.Sessions, Hasher: a.Hasher, Metrics: metrics, Log: log,
-		Pages: pages, Attempts: guard, AccessLog: access,
+		Config: cfg, Users: st, Sessions: a.PortalSessions, AppSessions: a.Sessions, Handoffs: st,
+		Hasher: a.Hasher, Metrics: metrics, Log: log, Pages: pages, Attempts: guard, AccessLog: access,
 	})
 	if err != nil {
 		a.Close()
@@ -168,11 +184,27 @@ func (a *App) Listen() error {
 		return fmt.Errorf("ops_listen (GATEWAY_OPS_LISTEN): cannot listen on %q: %w", a.Config.OpsListen, err)
 	}
 	a.PublicAddr, a.OpsAddr = pub.Addr().String(), ops.Addr().String()
-	errLog := slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)
-	for _, s := range []struct {
+	listeners := []struct {
 		ln net.Listener
 		h  http.Handler
-	}{{pub, a.Handler}, {ops, a.Ops}} {
+	}{{pub, a.Handler}, {ops, a.Ops}}
+	if a.portalLn == nil && a.Config.PortalListen != "" {
+		if a.portalLn, err = net.Listen("tcp", a.Config.PortalListen); err != nil {
+			pub.Close()
+			ops.Close()
+			return fmt.Errorf("portal_listen (GATEWAY_PORTAL_LISTEN): cannot listen on %q: %w", a.Config.PortalListen, err)
+		}
+	}
+	if a.portalLn != nil {
+		// The same handler: it tells the portal from the apps by Host.
+		a.PortalAddr = a.portalLn.Addr().String()
+		listeners = append(listeners, struct {
+			ln net.Listener
+			h  http.Handler
+		}{a.portalLn, a.Handler})
+	}
+	errLog := slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)
+	for _, s := range listeners {
 		srv := &http.Server{
 			Handler: s.h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 			MaxHeaderBytes: 64 << 10, ErrorLog: errLog,
@@ -184,7 +216,8 @@ func (a *App) Listen() error {
 			}
 		}()
 	}
-	a.Log.Info("gateway listening", "listen", a.PublicAddr, "ops_listen", a.OpsAddr, "embedded_store", a.Store.Embedded())
+	a.Log.Info("gateway listening", "listen", a.PublicAddr, "ops_listen", a.OpsAddr, "portal_listen", a.PortalAddr,
+		"portal_url", a.Config.PortalURL, "embedded_store", a.Store.Embedded())
 	return nil
 }
 

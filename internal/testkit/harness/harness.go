@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -30,6 +31,9 @@ type Gateway struct {
 	*server.App
 	// URL is the public base URL, e.g. http://127.0.0.1:41234.
 	URL string
+	// PortalURL is the base URL of the gateway's pages: the portal's with
+	// Options.Portal, else the same as URL (one origin).
+	PortalURL string
 	// OpsURL is the ops listener's base URL.
 	OpsURL string
 	// Upstream is the app behind the gateway (an echo app by default).
@@ -54,6 +58,9 @@ type Options struct {
 	Clock *Clock
 	// AccessLog receives the access log when the configuration turns it on.
 	AccessLog io.Writer
+	// Portal serves the portal on a second loopback port of its own
+	// (portal_url and portal_listen), with 127.0.0.1 an allowed app host.
+	Portal bool
 }
 
 // Clock is a test clock: real time plus an offset that only grows, so time
@@ -93,6 +100,17 @@ func Start(tb testing.TB, o Options) *Gateway {
 	}
 	cfg.Cookie.Secure = false
 	cfg.Log.Level = "warn"
+	opts := server.Options{HashParams: passwords.TestParams(), AccessLog: o.AccessLog}
+	if o.Portal {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		opts.PortalListener = ln
+		cfg.PortalListen = ln.Addr().String()
+		cfg.PortalURL = "http://" + ln.Addr().String()
+		cfg.RedirectHosts = append(cfg.RedirectHosts, "127.0.0.1")
+	}
 	if o.Configure != nil {
 		o.Configure(&cfg)
 	}
@@ -102,7 +120,6 @@ func Start(tb testing.TB, o Options) *Gateway {
 	log := slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	opts := server.Options{HashParams: passwords.TestParams(), AccessLog: o.AccessLog}
 	if o.Clock != nil {
 		opts.Now = o.Clock.Now
 	}
@@ -115,7 +132,12 @@ func Start(tb testing.TB, o Options) *Gateway {
 		tb.Fatalf("listen: %v", err)
 	}
 	tb.Cleanup(func() { app.Shutdown(5 * time.Second) })
-	return &Gateway{App: app, URL: "http://" + app.PublicAddr, OpsURL: "http://" + app.OpsAddr, Upstream: upstream, Redis: o.Redis}
+	g := &Gateway{App: app, URL: "http://" + app.PublicAddr, OpsURL: "http://" + app.OpsAddr, Upstream: upstream, Redis: o.Redis}
+	g.PortalURL = g.URL
+	if o.Portal {
+		g.PortalURL = cfg.PortalURL
+	}
+	return g
 }
 
 // testWriter sends log lines to the test log, so they show only on failure.
@@ -169,33 +191,69 @@ func EchoHandler() http.Handler {
 // tests see each 302 (one per browser or device).
 type Client struct {
 	*http.Client
-	gw *Gateway
+	gw     *Gateway
+	base   string // the URL paths are relative to: the app's or the portal's
+	cookie string // the session cookie's name there
 }
 
 // NewClient returns a fresh client (a new device) for this gateway.
 func (g *Gateway) NewClient(tb testing.TB) *Client {
 	jar, _ := cookiejar.New(nil)
-	return &Client{gw: g, Client: &http.Client{
+	return &Client{gw: g, base: g.URL, cookie: g.Config.Cookie.Name, Client: &http.Client{
 		Jar: jar, Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 }
 
+// NewPortalClient returns a fresh client whose paths are on the gateway's
+// pages: on the portal (Options.Portal) with the portal's cookie as its
+// session cookie, else the same as NewClient.
+func (g *Gateway) NewPortalClient(tb testing.TB) *Client {
+	return g.NewClient(tb).OnPortal()
+}
+
+// OnApp returns a client with the same browser (cookie jar) whose paths
+// are on the app's host, as a person's browser moves between the portal
+// and the app.
+func (c *Client) OnApp() *Client {
+	d := *c
+	d.base, d.cookie = c.gw.URL, c.gw.Config.Cookie.Name
+	return &d
+}
+
+// OnPortal is OnApp for the gateway's pages (the portal's host, or the
+// one origin without a portal).
+func (c *Client) OnPortal() *Client {
+	if !c.gw.Config.HasPortal() {
+		return c.OnApp()
+	}
+	d := *c
+	d.base, d.cookie = c.gw.PortalURL, c.gw.Config.Cookie.PortalName
+	return &d
+}
+
+// Base is the URL the client's paths are relative to.
+func (c *Client) Base() string { return c.base }
+
 // For returns a client that shares c's cookies but talks to another gateway
 // replica (same cookie on another replica).
 func (c *Client) For(g *Gateway) *Client {
-	u1, _ := url.Parse(c.gw.URL)
-	u2, _ := url.Parse(g.URL)
+	u1, _ := url.Parse(c.base)
 	jar, _ := cookiejar.New(nil)
+	base := g.URL
+	if c.base == c.gw.PortalURL && g.PortalURL != "" {
+		base = g.PortalURL
+	}
+	u2, _ := url.Parse(base)
 	jar.SetCookies(u2, c.Jar.Cookies(u1))
-	return &Client{gw: g, Client: &http.Client{Jar: jar, Timeout: c.Timeout, CheckRedirect: c.CheckRedirect}}
+	return &Client{gw: g, base: base, cookie: c.cookie, Client: &http.Client{Jar: jar, Timeout: c.Timeout, CheckRedirect: c.CheckRedirect}}
 }
 
 // Do sends a request to the gateway; path is relative to its URL. Header
 // pairs are "Name", "value", ….
 func (c *Client) Do(tb testing.TB, method, path string, body io.Reader, header ...string) *http.Response {
 	tb.Helper()
-	req, err := http.NewRequest(method, c.gw.URL+path, body)
+	req, err := http.NewRequest(method, c.base+path, body)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -222,7 +280,7 @@ func (c *Client) Get(tb testing.TB, path string, header ...string) *http.Respons
 // PostForm posts form values like a browser on the gateway's own origin.
 func (c *Client) PostForm(tb testing.TB, path string, form url.Values, header ...string) *http.Response {
 	tb.Helper()
-	header = append([]string{"Accept", "text/html", "Origin", c.gw.URL}, header...)
+	header = append([]string{"Accept", "text/html", "Origin", c.base}, header...)
 	return c.Do(tb, http.MethodPost, path, strings.NewReader(form.Encode()), header...)
 }
 
@@ -254,9 +312,9 @@ func (c *Client) Echo(tb testing.TB, path string, header ...string) (*Echoed, *h
 
 // SessionCookie returns the value of the client's session cookie ("" if none).
 func (c *Client) SessionCookie() string {
-	u, _ := url.Parse(c.gw.URL)
+	u, _ := url.Parse(c.base)
 	for _, ck := range c.Jar.Cookies(u) {
-		if ck.Name == c.gw.Config.Cookie.Name {
+		if ck.Name == c.cookie {
 			return ck.Value
 		}
 	}
@@ -265,6 +323,6 @@ func (c *Client) SessionCookie() string {
 
 // SetSessionCookie replaces the client's session cookie (replaying a copy).
 func (c *Client) SetSessionCookie(value string) {
-	u, _ := url.Parse(c.gw.URL)
-	c.Jar.SetCookies(u, []*http.Cookie{{Name: c.gw.Config.Cookie.Name, Value: value, Path: "/"}})
+	u, _ := url.Parse(c.base)
+	c.Jar.SetCookies(u, []*http.Cookie{{Name: c.cookie, Value: value, Path: "/"}})
 }
