@@ -53,7 +53,7 @@ func TestResetLinkSurvivesLinkScanners(t *testing.T) {
 	g := staffGateway(t, "off")
 	bob, _ := staffSignIn(t, g, "bob", "support")
 	g.CreateUser(t, "victim")
-	old := g.NewClient(t)
+	old := g.NewPortalClient(t)
 	old.Login(t, "victim", harness.TestPassword)
 	link := resetLinkFor(t, bob, "victim")
 	token := must(url.Parse(link)).Query().Get("token")
@@ -93,7 +93,7 @@ func TestResetLinkSurvivesLinkScanners(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || resp.Request.URL.String() != g.URL+"/.gateway/reset" {
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.String() != g.PortalURL+"/.gateway/reset" {
 		t.Fatalf("followed link: %d at %s", resp.StatusCode, resp.Request.URL)
 	}
 	if strings.Contains(string(body), token) || !strings.Contains(string(body), "victim") {
@@ -109,14 +109,14 @@ func TestResetLinkSurvivesLinkScanners(t *testing.T) {
 	// The token alone, without the cookie (as the old form posted it), is
 	// refused: only the page's own cookie carries a token to the POST.
 	const pw = "a fine new passphrase"
-	stranger := g.NewClient(t)
+	stranger := g.NewPortalClient(t)
 	resp = stranger.PostForm(t, "/.gateway/reset", url.Values{"token": {token}, "new_password": {pw}, "confirm_password": {pw}})
 	if resp.StatusCode != http.StatusGone || !strings.Contains(pageError(t, resp.Body), "open the link") {
 		t.Fatalf("POST without the cookie: %d, want 410 asking to open the link", resp.StatusCode)
 	}
 
 	// The person, after both scanners, opens the link and sets a password.
-	person := g.NewClient(t)
+	person := g.NewPortalClient(t)
 	resp = resetOpen(t, person, link)
 	if doc, _ := goquery.NewDocumentFromReader(resp.Body); resp.StatusCode != http.StatusOK || doc.Find("#reset-username").Text() != "victim" {
 		t.Fatalf("the person's form: %d", resp.StatusCode)
@@ -138,13 +138,13 @@ func TestResetLinkSurvivesLinkScanners(t *testing.T) {
 	if staffAlive(t, old) {
 		t.Fatal("the reset did not sign the user out everywhere")
 	}
-	g.NewClient(t).Login(t, "victim", pw)
+	g.NewPortalClient(t).Login(t, "victim", pw)
 
 	// Replay: the scanner still holds a cookie with the token; it is used up.
 	form := url.Values{"new_password": {"scanner's own passphrase"}, "confirm_password": {"scanner's own passphrase"}}
-	req, _ := http.NewRequest("POST", g.URL+"/.gateway/reset", strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest("POST", g.PortalURL+"/.gateway/reset", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", g.URL)
+	req.Header.Set("Origin", g.PortalURL)
 	resp, err = follower.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -153,10 +153,10 @@ func TestResetLinkSurvivesLinkScanners(t *testing.T) {
 	if resp.StatusCode != http.StatusGone {
 		t.Fatalf("replayed cookie: %d, want 410", resp.StatusCode)
 	}
-	if resp := resetOpen(t, g.NewClient(t), link); resp.StatusCode != http.StatusGone {
+	if resp := resetOpen(t, g.NewPortalClient(t), link); resp.StatusCode != http.StatusGone {
 		t.Fatalf("used link: %d, want 410", resp.StatusCode)
 	}
-	g.NewClient(t).Login(t, "victim", pw)
+	g.NewPortalClient(t).Login(t, "victim", pw)
 }
 
 func must[T any](v T, err error) T {
@@ -170,14 +170,14 @@ func TestResetLinkInTheBrowser(t *testing.T) {
 	g := staffGateway(t, "off")
 	bob, _ := staffSignIn(t, g, "bob", "support")
 	g.CreateUser(t, "victim")
-	old := g.NewClient(t)
+	old := g.NewPortalClient(t)
 	old.Login(t, "victim", harness.TestPassword)
 	link := resetLinkFor(t, bob, "victim")
 
 	ctx := browsertest.New(t)
 	consoleBrowserStep(t, ctx, "open the link", chromedp.Navigate(link))
 	loc, err := chromedp.Run(ctx, chromedp.Location())
-	if err != nil || loc != g.URL+"/.gateway/reset" {
+	if err != nil || loc != g.PortalURL+"/.gateway/reset" {
 		t.Fatalf("address bar shows %q (%v), want the clean page", loc, err)
 	}
 	if text := consoleBrowserText(t, ctx); !strings.Contains(text, "victim") {
