@@ -91,8 +91,8 @@ func TestSettingsEnvNames(t *testing.T) {
 			t.Errorf("%s → %q, want %q", k, got[k], env)
 		}
 	}
-	if len(got) != 47 {
-		t.Errorf("got %d settings, want 47 (one per leaf of Config)", len(got))
+	if len(got) != 50 {
+		t.Errorf("got %d settings, want 50 (one per leaf of Config)", len(got))
 	}
 }
 
