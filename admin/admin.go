@@ -50,9 +50,20 @@ type Deps struct {
 	TOTP *totp.Codec
 	// Places finds the approximate place of an IP (OpenPlaces); nil shows none.
 	Places *Places
-	// Now is the clock of sign-in times, the sessions' clock (nil means
-	// time.Now); tests move it forward to make a sign-in old.
+	// Now is the clock of sign-in times and API token expiry, the sessions'
+	// clock (nil means time.Now); tests move it forward to make a sign-in
+	// old or a token expire.
 	Now func() time.Time
+	// UserStates gives a user's current state from the replica's in-memory
+	// mirror (store.Mirror, which follows every user change on every
+	// replica), so checking an API token's owner on each call costs no Redis
+	// round trip.
+	UserStates UserStates
+}
+
+// UserStates looks up a user's current state (nil when the user is gone).
+type UserStates interface {
+	FindUserState(ctx context.Context, uid string) (*store.UserState, error)
 }
 
 // Handler serves everything under the prefix that the gateway does not.

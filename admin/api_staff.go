@@ -186,8 +186,7 @@ func (h *Handler) apiAction(act *staffAction) func(http.ResponseWriter, *http.Re
 			writeJSONError(w, http.StatusBadRequest, "bad_request", `send a JSON body: {"reason": "why you do this"}`)
 			return
 		}
-		if h.handsOverStaffAccount(r, a, act) != "" {
-			writeJSONError(w, http.StatusForbidden, "reauth_required", "sign in again (or enter your password) to do this")
+		if !h.checkRecentSignIn(w, r, a, act) {
 			return
 		}
 		_, res, aerr := h.runAction(a, act, &actionInput{
@@ -225,16 +224,18 @@ func (h *Handler) apiAudit(w http.ResponseWriter, r *http.Request, _ *staffActor
 		Actor     string    `json:"actor"`
 		ActorRole string    `json:"actor_role"`
 		TokenID   string    `json:"token_id,omitempty"`
-		Action    string    `json:"action"`
-		User      string    `json:"user"`
-		Reason    string    `json:"reason"`
-		IP        string    `json:"ip"`
-		Detail    string    `json:"detail"`
+		// TokenOwner is the admin who owns the token that acted.
+		TokenOwner string `json:"token_owner,omitempty"`
+		Action     string `json:"action"`
+		User       string `json:"user"`
+		Reason     string `json:"reason"`
+		IP         string `json:"ip"`
+		Detail     string `json:"detail"`
 	}
 	out := make([]entry, 0, len(entries))
 	for _, e := range entries {
 		out = append(out, entry{
-			Time: e.Time, Actor: e.Actor, ActorRole: e.ActorRole, TokenID: e.TokenID, Action: e.Action,
+			Time: e.Time, Actor: e.Actor, ActorRole: e.ActorRole, TokenID: e.TokenID, TokenOwner: e.TokenOwner, Action: e.Action,
 			User: e.Target, Reason: e.Reason, IP: e.IP, Detail: e.Detail,
 		})
 	}

@@ -49,6 +49,8 @@ func (h *Handler) staffRoutes() []staffRoute {
 		{"POST", "/api/v1/users/{name}/unlock", sup, api, h.apiAction(actUnlock)},
 		{"POST", "/api/v1/users/{name}/throttles/clear", sup, api, h.apiAction(actClearThrottles)},
 		{"POST", "/api/v1/users/{name}/reset-link", sup, api, h.apiAction(actResetLink)},
+		{"POST", "/api/v1/users/{name}/disable", adm, api, h.apiAction(actDisable)},
+		{"POST", "/api/v1/users/{name}/roles", adm, api, h.apiAction(actRoles)},
 		{"GET", "/api/v1/audit", adm, api, h.apiAudit},
 
 		{"", "/admin", sup, page, h.staffNotFound},

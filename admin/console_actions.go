@@ -22,7 +22,10 @@ type staffAction struct {
 	audit   string // the audit log's name for it
 	admin   bool   // admins only
 	notSelf bool   // nobody may do it to their own account (no locking yourself out)
-	run     func(h *Handler, ctx context.Context, a *staffActor, u *store.User, in *actionInput) (*actionResult, *actionError)
+	// reauth names the action when it always needs a person who entered
+	// their password recently (see needsRecentSignIn), e.g. a role change.
+	reauth string
+	run    func(h *Handler, ctx context.Context, a *staffActor, u *store.User, in *actionInput) (*actionResult, *actionError)
 }
 
 // actionInput is what a request supplies to an action.
@@ -96,7 +99,7 @@ func (h *Handler) runAction(a *staffActor, act *staffAction, in *actionInput) (*
 		h.Log.Error("staff action: find user", "err", err.Error())
 		return nil, nil, errStaffUnavailable
 	}
-	if aerr := h.mayActOn(a, u, act); aerr != nil {
+	if aerr := mayActOn(a, u, act); aerr != nil {
 		return u, nil, aerr
 	}
 	reason, aerr := cleanReason(in.Reason)
@@ -113,37 +116,80 @@ func (h *Handler) runAction(a *staffActor, act *staffAction, in *actionInput) (*
 	return u, res, nil
 }
 
-// mayActOn refuses support acting on admins, and anyone doing a notSelf
-// action to their own account.
-func (h *Handler) mayActOn(a *staffActor, u *store.User, act *staffAction) *actionError {
-	if u.HasRole(store.RoleAdmin) && !a.isAdmin() {
-		return staffRefuse(http.StatusForbidden, "forbidden", "Support staff cannot act on an admin's account; ask an admin.")
+// mayActOn is the one rule of who may act on whose account, applied to
+// every staff action, console and API alike, before it runs (and to what
+// a user's console page offers, with act nil):
+//   - anyone may act on their own account, except for the notSelf
+//     actions (403 self_action), which would let a stolen staff session
+//     replace the password or authenticator, or lock its owner out;
+//   - accounts with a support or admin role are acted on by admins only
+//     (403 forbidden): support cannot sign out, lock, unlock, reset the 2FA
+//     of, clear the limits of or make a reset link for another staff member;
+//   - an API token, whatever its role, never acts on a support or admin
+//     account: that needs a person who signed in recently, in the console
+//     (403 reauth_required).
+func mayActOn(a *staffActor, u *store.User, act *staffAction) *actionError {
+	if a.UserID != "" && a.UserID == u.ID {
+		if act != nil && act.notSelf {
+			return staffRefuse(http.StatusForbidden, "self_action", "You cannot do this to your own account; ask another admin.")
+		}
+		return nil
 	}
-	if act.notSelf && a.UserID != "" && a.UserID == u.ID {
-		return staffRefuse(http.StatusForbidden, "self_action", "You cannot do this to your own account; ask another admin.")
+	if !u.IsStaff() {
+		return nil
+	}
+	if !a.isAdmin() {
+		return staffRefuse(http.StatusForbidden, "forbidden", "Only an admin can act on a support or admin account; ask an admin.")
+	}
+	if a.Token != nil {
+		return errTokenNeedsPerson
 	}
 	return nil
 }
 
-// handsOverStaffAccount names act when, done by a's session on the user
-// named in the path, it needs a recent sign-in ("" when not): a reset link
-// for a staff account, or its 2FA turned off, hands that account (and its
-// powers) to whoever holds the link or knows the password, beyond this
-// session, as an API token or a role change does. Plain users are helped
-// without asking; tokens have no password to enter.
-func (h *Handler) handsOverStaffAccount(r *http.Request, a *staffActor, act *staffAction) string {
+// errTokenNeedsPerson refuses an API token what needs a recent sign-in.
+var errTokenNeedsPerson = staffRefuse(http.StatusForbidden, "reauth_required",
+	"API tokens cannot do this: it needs a person who signed in recently. Do it in the support console.")
+
+// needsRecentSignIn names act when, done by a on the user named in the
+// path, it needs a person who entered their password within
+// session.reauth_window ("" when not): an action marked reauth (a role
+// change), and a reset link or 2FA reset for a staff account, which hand
+// that account (and its powers) to whoever holds the link or knows the
+// password, beyond this session. Plain users are helped without asking.
+// An action the rule of mayActOn refuses anyway is not asked about.
+func (h *Handler) needsRecentSignIn(r *http.Request, a *staffActor, act *staffAction) string {
+	if act.reauth != "" {
+		return act.reauth
+	}
 	what := map[*staffAction]string{
 		actResetLink: "create a reset link for a staff account",
 		actResetMFA:  "reset a staff account's two-step verification",
 	}[act]
-	if what == "" || a.p == nil || h.recent(a.p) {
+	if what == "" {
 		return ""
 	}
 	u, err := h.Store.FindUserByName(r.Context(), r.PathValue("name"))
-	if err != nil || !u.IsStaff() {
-		return "" // a failed look-up fails again, and answers, in runAction
+	if err != nil || !u.IsStaff() || mayActOn(a, u, act) != nil {
+		return "" // a failed look-up or a refusal fails again, and answers, in runAction
 	}
 	return what
+}
+
+// checkRecentSignIn lets act go ahead when it needs no recent sign-in, or
+// the session's is recent (or the console's password prompt confirmed
+// it). Otherwise it has answered: API tokens get 403 reauth_required (they
+// have no password to enter), sessions what requireRecentAuth answers.
+func (h *Handler) checkRecentSignIn(w http.ResponseWriter, r *http.Request, a *staffActor, act *staffAction) bool {
+	what := h.needsRecentSignIn(r, a, act)
+	if what == "" {
+		return true
+	}
+	if a.p == nil {
+		writeJSONError(w, errTokenNeedsPerson.status, errTokenNeedsPerson.code, errTokenNeedsPerson.msg)
+		return false
+	}
+	return h.requireRecentAuth(w, r, a.p, what)
 }
 
 // recordStaffAction writes the audit entry and, when uid is set, the
@@ -152,13 +198,13 @@ func (h *Handler) handsOverStaffAccount(r *http.Request, a *staffActor, act *sta
 func (h *Handler) recordStaffAction(ctx context.Context, a *staffActor, r *http.Request, e store.AuditEntry, uid string, ev store.Event) {
 	e.Actor, e.ActorRole, e.IP = a.auditName(), a.Role, h.ClientIP(r)
 	if a.Token != nil {
-		e.TokenID = a.Token.ID
+		e.TokenID, e.TokenOwner = a.Token.ID, a.Token.CreatedBy
 	}
 	if err := h.Store.AppendAudit(ctx, e); err != nil {
 		h.Log.Error("audit entry not written", "err", err.Error(), "actor", e.Actor, "action", e.Action,
 			"target", e.Target, "reason", e.Reason, "client_ip", e.IP, "detail", e.Detail)
 	}
-	h.Log.Info("staff_action", "actor", e.Actor, "action", e.Action, "target", e.Target, "client_ip", e.IP)
+	h.Log.Info("staff_action", "actor", e.Actor, "token_owner", e.TokenOwner, "action", e.Action, "target", e.Target, "client_ip", e.IP)
 	if uid == "" {
 		return
 	}

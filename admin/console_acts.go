@@ -24,7 +24,7 @@ var (
 	actClearThrottles = &staffAction{audit: store.AuditThrottleClear, notSelf: true, run: (*Handler).doClearThrottles}
 	actResetLink      = &staffAction{audit: store.AuditResetLink, notSelf: true, run: (*Handler).doResetLink}
 	actDisable        = &staffAction{audit: store.AuditDisable, admin: true, notSelf: true, run: (*Handler).doDisable}
-	actRoles          = &staffAction{audit: store.AuditRolesChange, admin: true, notSelf: true, run: (*Handler).doRoles}
+	actRoles          = &staffAction{audit: store.AuditRolesChange, admin: true, notSelf: true, reauth: "change someone's roles", run: (*Handler).doRoles}
 )
 
 // staffSignOut ends every session of u at once, on every replica.

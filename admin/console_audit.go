@@ -91,7 +91,7 @@ func (h *Handler) showAudit(w http.ResponseWriter, r *http.Request, a *staffActo
 	}
 	for _, e := range entries {
 		page.Entries = append(page.Entries, templates.ConsoleAuditRow{
-			Time: consoleTime(e.Time), Actor: e.Actor, Role: e.ActorRole, Action: e.Action,
+			Time: consoleTime(e.Time), Actor: e.Actor, Role: e.ActorRole, TokenOwner: e.TokenOwner, Action: e.Action,
 			Target: e.Target, Reason: e.Reason, IP: e.IP, Detail: e.Detail,
 		})
 	}
@@ -116,11 +116,11 @@ func (h *Handler) exportAuditCSV(w http.ResponseWriter, r *http.Request, a *staf
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"time", "actor", "actor_role", "token_id", "action", "user", "user_id", "reason", "ip", "detail"})
+	_ = cw.Write([]string{"time", "actor", "actor_role", "token_id", "action", "user", "user_id", "reason", "ip", "detail", "token_owner"})
 	for _, e := range entries {
 		_ = cw.Write(csvSafe([]string{
 			e.Time.UTC().Format(time.RFC3339), e.Actor, e.ActorRole, e.TokenID, e.Action,
-			e.Target, e.TargetID, e.Reason, e.IP, e.Detail,
+			e.Target, e.TargetID, e.Reason, e.IP, e.Detail, e.TokenOwner,
 		}))
 	}
 	cw.Flush()

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -28,17 +30,47 @@ func (h *Handler) renderTokens(w http.ResponseWriter, r *http.Request, a *staffA
 		return
 	}
 	page.Chrome, page.Nav = h.consoleChrome(a, "API tokens — Support console"), h.consoleNav(a, "tokens")
+	page.DefaultDays, page.MaxDays = int(store.APITokenDefaultTTL/day), int(store.APITokenMaxTTL/day)
 	for _, t := range tokens {
 		used := "never"
 		if !t.LastUsed.IsZero() {
 			used = consoleTime(t.LastUsed)
 		}
-		page.Tokens = append(page.Tokens, templates.ConsoleTokenRow{
+		row := templates.ConsoleTokenRow{
 			ID: t.ID, Name: t.Name, Role: t.Role, CreatedBy: t.CreatedBy, Created: consoleTime(t.Created),
 			LastUsed: used, RevokePath: h.prefix + "/admin/tokens/" + url.PathEscape(t.ID) + "/revoke",
-		})
+		}
+		row.Expires, row.DaysLeft, row.Dead = h.tokenStanding(r, t)
+		page.Tokens = append(page.Tokens, row)
 	}
 	h.render(w, r, status, templates.ConsoleTokens(page))
+}
+
+const day = 24 * time.Hour
+
+// tokenStanding says, for the list, when t expires and whether calls with it
+// work now, by the same rules as staffFromToken.
+func (h *Handler) tokenStanding(r *http.Request, t *store.APIToken) (expires, left string, dead bool) {
+	if t.OwnerID == "" || t.Expires.IsZero() {
+		return "—", "refused: made before tokens had owners; revoke it", true
+	}
+	expires = consoleTime(t.Expires)
+	remain := t.Expires.Sub(h.Now())
+	if remain <= 0 {
+		return expires, "expired", true
+	}
+	if h.UserStates != nil {
+		owner, err := h.UserStates.FindUserState(r.Context(), t.OwnerID)
+		if err == nil && !tokenOwnerOK(t, owner) {
+			return expires, "refused: its owner is disabled, locked, gone or lacks the role", true
+		}
+	}
+	if remain < day {
+		return expires, "less than a day left", false
+	}
+	// Whole days, counted as a person does: a 90-day token made today has
+	// 90 days left until the same time tomorrow.
+	return expires, strconv.Itoa(int((remain+day-1)/day)) + " days left", false
 }
 
 // validTokenName accepts 1-64 printable characters.
@@ -66,8 +98,13 @@ func (h *Handler) submitNewToken(w http.ResponseWriter, r *http.Request, a *staf
 		return
 	}
 	name, role := strings.TrimSpace(r.PostForm.Get("name")), r.PostForm.Get("role")
-	form := templates.ConsoleTokensPage{Name: name, Role: role}
+	days := strings.TrimSpace(r.PostForm.Get("days"))
+	form := templates.ConsoleTokensPage{Name: name, Role: role, Days: days}
 	reason, aerr := cleanReason(r.PostForm.Get("reason"))
+	n, nerr := strconv.Atoi(days)
+	if days == "" {
+		n, nerr = int(store.APITokenDefaultTTL/day), nil
+	}
 	switch {
 	case aerr != nil:
 		form.Error = aerr.msg
@@ -75,20 +112,23 @@ func (h *Handler) submitNewToken(w http.ResponseWriter, r *http.Request, a *staf
 		form.Error = "Give the token a name of 1 to 64 characters, saying what uses it."
 	case role != store.RoleSupport && role != store.RoleAdmin:
 		form.Error = "Choose what the token is allowed to do."
+	case nerr != nil || n < 1 || time.Duration(n)*day > store.APITokenMaxTTL:
+		form.Error = "A token works for 1 to " + strconv.Itoa(int(store.APITokenMaxTTL/day)) + " days."
 	}
 	if form.Error != "" {
 		h.renderTokens(w, r, a, http.StatusUnprocessableEntity, form)
 		return
 	}
-	t := &store.APIToken{Name: name, Role: role, CreatedBy: a.Username}
-	secret, err := h.Store.CreateAPIToken(r.Context(), t)
+	t := &store.APIToken{Name: name, Role: role, OwnerID: a.UserID, CreatedBy: a.Username}
+	secret, err := h.Store.CreateAPIToken(r.Context(), t, time.Duration(n)*day)
 	if err != nil {
 		h.Log.Error("create api token", "err", err.Error())
 		h.unavailable(w, r)
 		return
 	}
 	h.recordStaffAction(r.Context(), a, r, store.AuditEntry{
-		Action: store.AuditTokenCreate, Reason: reason, Detail: "token “" + t.Name + "” (" + t.Role + ", id " + t.ID + ")",
+		Action: store.AuditTokenCreate, Reason: reason,
+		Detail: "token “" + t.Name + "” (" + t.Role + ", id " + t.ID + ", expires " + consoleTime(t.Expires) + ")",
 	}, "", store.Event{})
 	h.renderTokens(w, r, a, http.StatusOK, templates.ConsoleTokensPage{NewSecret: secret, NewName: t.Name})
 }

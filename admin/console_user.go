@@ -88,7 +88,7 @@ func (h *Handler) renderStaffUser(w http.ResponseWriter, r *http.Request, a *sta
 	}
 	page := templates.ConsoleUserPage{
 		Chrome: h.consoleChrome(a, u.Username+" — Support console"), Nav: h.consoleNav(a, ""),
-		CanAct: !u.HasRole(store.RoleAdmin) || a.isAdmin(), Self: a.UserID == u.ID,
+		CanAct: mayActOn(a, u, nil) == nil, Self: a.UserID == u.ID,
 		Notice: notice, Error: errMsg, Path: h.consoleUserPath(u.Username),
 		User: templates.ConsoleUserInfo{
 			Username: u.Username, Email: u.Email, Roles: strings.Join(u.Roles, ", "), Created: consoleTime(u.Created),
@@ -112,10 +112,7 @@ func (h *Handler) submitConsoleAction(act *staffAction) func(http.ResponseWriter
 			return
 		}
 		// Handing out staff powers outlives this session: confirm it's them.
-		if act == actRoles && a.p != nil && !h.requireRecentAuth(w, r, a.p, "change someone's roles") {
-			return
-		}
-		if what := h.handsOverStaffAccount(r, a, act); what != "" && !h.requireRecentAuth(w, r, a.p, what) {
+		if !h.checkRecentSignIn(w, r, a, act) {
 			return
 		}
 		in := &actionInput{Reason: r.PostForm.Get("reason"), SessionID: r.PathValue("id"), Roles: r.PostForm["role"], w: w, r: r}

@@ -24,7 +24,8 @@ type staffActor struct {
 
 func (a *staffActor) isAdmin() bool { return a.Role == store.RoleAdmin }
 
-// auditName is the actor as the audit log records it.
+// auditName is the actor as the audit log records it (a token's owner is
+// recorded beside it, in AuditEntry.TokenOwner).
 func (a *staffActor) auditName() string {
 	if a.Token != nil {
 		return "token:" + a.Token.Name
@@ -112,7 +113,9 @@ func (h *Handler) staffFromSession(w http.ResponseWriter, r *http.Request, p *st
 	return &staffActor{UserID: p.User.ID, Username: p.User.Username, Role: role, p: p}, true
 }
 
-// staffFromToken admits a valid API token whose role covers the route.
+// staffFromToken admits a live API token whose role covers the route: not
+// expired, and whose owner may still do what the token does (tokenOwnerOK).
+// Every refusal is 401 with a code that says which.
 func (h *Handler) staffFromToken(w http.ResponseWriter, r *http.Request, rt staffRoute) (*staffActor, bool) {
 	scheme, secret, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !strings.EqualFold(scheme, "Bearer") || secret == "" {
@@ -121,9 +124,7 @@ func (h *Handler) staffFromToken(w http.ResponseWriter, r *http.Request, rt staf
 	}
 	t, err := h.Store.FindAPITokenBySecret(r.Context(), strings.TrimSpace(secret))
 	if errors.Is(err, store.ErrNotFound) {
-		h.Log.Warn("api token refused", "client_ip", h.ClientIP(r), "path", r.URL.Path)
-		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-		writeJSONError(w, http.StatusUnauthorized, "invalid_token", "the API token is unknown or revoked")
+		h.refuseToken(w, r, nil, "invalid_token", "the API token is unknown or revoked")
 		return nil, false
 	}
 	if err != nil {
@@ -131,11 +132,65 @@ func (h *Handler) staffFromToken(w http.ResponseWriter, r *http.Request, rt staf
 		h.unavailable(w, r)
 		return nil, false
 	}
+	if t.OwnerID == "" || t.Expires.IsZero() {
+		h.refuseToken(w, r, t, "invalid_token", "this API token was made before tokens had an owner and an expiry date; an admin must make a new one")
+		return nil, false
+	}
+	if !h.Now().Before(t.Expires) {
+		h.refuseToken(w, r, t, "token_expired", "the API token expired on "+t.Expires.Format(consoleTimeLayout)+"; an admin must make a new one")
+		return nil, false
+	}
+	if h.UserStates == nil {
+		h.refuseToken(w, r, t, "invalid_token", "API tokens are not accepted here")
+		return nil, false
+	}
+	owner, err := h.UserStates.FindUserState(r.Context(), t.OwnerID)
+	if err != nil {
+		h.Log.Error("look up api token owner", "err", err.Error())
+		h.unavailable(w, r)
+		return nil, false
+	}
+	if !tokenOwnerOK(t, owner) {
+		h.refuseToken(w, r, t, "token_owner_inactive",
+			"the API token's owner ("+t.CreatedBy+") is disabled, locked or gone, or no longer holds the token's role; the token no longer works")
+		return nil, false
+	}
 	if rt.admin && t.Role != store.RoleAdmin {
 		writeJSONError(w, http.StatusForbidden, "forbidden", "this API token may not make admin calls")
 		return nil, false
 	}
 	return &staffActor{Role: t.Role, Token: t}, true
+}
+
+// tokenOwnerOK is the rule that ties a token to its owner, checked on every
+// call: the owner exists, is neither locked nor disabled, and still holds a
+// staff role at least as strong as the token's. So a token dies the moment
+// its owner is disabled, locked, deleted or demoted below it, on every
+// replica (the mirror drops the owner's state on any change), and works
+// again only if an admin restores the owner before it expires.
+func tokenOwnerOK(t *store.APIToken, owner *store.UserState) bool {
+	if owner == nil || owner.Disabled {
+		return false
+	}
+	switch t.Role {
+	case store.RoleAdmin:
+		return owner.HasRole(store.RoleAdmin)
+	case store.RoleSupport:
+		return owner.HasRole(store.RoleAdmin) || owner.HasRole(store.RoleSupport)
+	}
+	return false
+}
+
+// refuseToken answers 401 for an API token that cannot be used (t is nil
+// when it is unknown) and logs it without any part of the secret.
+func (h *Handler) refuseToken(w http.ResponseWriter, r *http.Request, t *store.APIToken, code, msg string) {
+	if t != nil {
+		h.Log.Warn("api token refused", "code", code, "token_id", t.ID, "owner", t.CreatedBy, "client_ip", h.ClientIP(r), "path", r.URL.Path)
+	} else {
+		h.Log.Warn("api token refused", "code", code, "client_ip", h.ClientIP(r), "path", r.URL.Path)
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	writeJSONError(w, http.StatusUnauthorized, code, msg)
 }
 
 // forbidden answers 403 with a page for browsers and JSON otherwise.

@@ -15,6 +15,17 @@ import (
 // (secret scanners, logs) and easy to tell from a session cookie.
 const APITokenPrefix = "gwt_"
 
+// Lifetimes of API tokens: the default offered, and the longest allowed.
+const (
+	APITokenDefaultTTL = 90 * 24 * time.Hour
+	APITokenMaxTTL     = 365 * 24 * time.Hour
+)
+
+// apiTokenKeep is how long a token's record outlives its expiry, so a
+// caller still using it is told it expired (not that it is unknown) and
+// admins see it in the list for a while.
+const apiTokenKeep = 30 * 24 * time.Hour
+
 // APIToken is a bearer credential for staff automation. Only the SHA-256 of
 // the secret is stored; the secret is shown once, when it is made.
 type APIToken struct {
@@ -22,27 +33,46 @@ type APIToken struct {
 	Name string
 	// Role is what the token may do: RoleSupport or RoleAdmin.
 	Role string
-	// CreatedBy is the username of the admin who made it.
+	// OwnerID is the user id of the admin who made it: the token works only
+	// while its owner may still do what the token does (admin.tokenOwnerOK).
+	// Empty for tokens made before tokens had owners, which are refused.
+	OwnerID string
+	// CreatedBy is the username of the admin who made it (its owner).
 	CreatedBy string
 	Created   time.Time
-	LastUsed  time.Time // zero when never used
+	// Expires is when the token stops working; zero for tokens made before
+	// tokens expired, which are refused.
+	Expires  time.Time
+	LastUsed time.Time // zero when never used
 }
 
 func keyAPIToken(hash string) string { return prefixAPIToken + hash }
 
-// CreateAPIToken stores t (ID and Created are filled in) and returns the
+// CreateAPIToken stores t, owned by t.OwnerID, working for ttl (at most
+// APITokenMaxTTL); ID, Created and Expires are filled in. It returns the
 // secret, which is not kept anywhere.
-func (s *Store) CreateAPIToken(ctx context.Context, t *APIToken) (string, error) {
+func (s *Store) CreateAPIToken(ctx context.Context, t *APIToken, ttl time.Duration) (string, error) {
 	if t.Role != RoleSupport && t.Role != RoleAdmin {
 		return "", errors.New("token role must be support or admin")
+	}
+	if t.OwnerID == "" {
+		return "", errors.New("token needs an owner")
+	}
+	if ttl <= 0 || ttl > APITokenMaxTTL {
+		return "", errors.New("token lifetime must be between 1 second and 365 days")
 	}
 	secret := APITokenPrefix + randomToken(32)
 	h := hashToken(secret)
 	t.ID = randomToken(9)
-	t.Created = s.now().UTC().Truncate(time.Second)
-	if err := s.rdb.HSet(ctx, keyAPIToken(h), map[string]any{
-		"id": t.ID, "name": t.Name, "role": t.Role, "by": t.CreatedBy, "created": t.Created.Unix(),
-	}).Err(); err != nil {
+	now := s.now().UTC()
+	t.Created, t.Expires = now.Truncate(time.Second), now.Add(ttl).Truncate(time.Millisecond)
+	pipe := s.rdb.TxPipeline()
+	pipe.HSet(ctx, keyAPIToken(h), map[string]any{
+		"id": t.ID, "name": t.Name, "role": t.Role, "owner": t.OwnerID, "by": t.CreatedBy,
+		"created": t.Created.Unix(), "expires": t.Expires.UnixMilli(),
+	})
+	pipe.PExpireAt(ctx, keyAPIToken(h), t.Expires.Add(apiTokenKeep))
+	if _, err := pipe.Exec(ctx); err != nil {
 		return "", err
 	}
 	if err := s.rdb.HSet(ctx, keyAPITokens, t.ID, h).Err(); err != nil {
@@ -79,30 +109,37 @@ return 0`)
 func parseAPIToken(m map[string]string) *APIToken {
 	created, _ := strconv.ParseInt(m["created"], 10, 64)
 	used, _ := strconv.ParseInt(m["used"], 10, 64)
+	expires, _ := strconv.ParseInt(m["expires"], 10, 64)
 	t := &APIToken{
-		ID: m["id"], Name: m["name"], Role: m["role"], CreatedBy: m["by"],
+		ID: m["id"], Name: m["name"], Role: m["role"], OwnerID: m["owner"], CreatedBy: m["by"],
 		Created: time.Unix(created, 0).UTC(),
 	}
 	if used > 0 {
 		t.LastUsed = time.Unix(used, 0).UTC()
 	}
+	if expires > 0 {
+		t.Expires = time.UnixMilli(expires).UTC()
+	}
 	return t
 }
 
-// FindAPITokens lists every token, newest first.
+// FindAPITokens lists every token, newest first, and forgets index entries
+// of tokens Redis has dropped (apiTokenKeep after their expiry).
 func (s *Store) FindAPITokens(ctx context.Context) ([]*APIToken, error) {
 	idx, err := s.rdb.HGetAll(ctx, keyAPITokens).Result()
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*APIToken, 0, len(idx))
-	for _, h := range idx {
+	for id, h := range idx {
 		m, err := s.rdb.HGetAll(ctx, keyAPIToken(h)).Result()
 		if err != nil {
 			return nil, err
 		}
 		if m["id"] != "" {
 			out = append(out, parseAPIToken(m))
+		} else {
+			_ = s.rdb.HDel(ctx, keyAPITokens, id).Err()
 		}
 	}
 	slices.SortFunc(out, func(a, b *APIToken) int {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authgate/gateway/internal/testkit/redistest"
 )
@@ -12,16 +13,20 @@ import (
 func TestAPITokenLifecycle(t *testing.T) {
 	s := openStore(t, redistest.Start(t))
 	ctx := context.Background()
-	tok := &APIToken{Name: "ticket bot", Role: RoleSupport, CreatedBy: "alice"}
-	secret, err := s.CreateAPIToken(ctx, tok)
+	tok := &APIToken{Name: "ticket bot", Role: RoleSupport, OwnerID: "u1", CreatedBy: "alice"}
+	secret, err := s.CreateAPIToken(ctx, tok, 30*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if d := tok.Expires.Sub(tok.Created); d < 30*24*time.Hour-time.Second || d > 30*24*time.Hour+time.Second {
+		t.Fatalf("expires %v after creation, want 30 days", d)
 	}
 	if !strings.HasPrefix(secret, APITokenPrefix) || len(secret) < 40 || tok.ID == "" {
 		t.Fatalf("secret %q id %q", secret, tok.ID)
 	}
 	got, err := s.FindAPITokenBySecret(ctx, secret)
-	if err != nil || got.ID != tok.ID || got.Name != "ticket bot" || got.Role != RoleSupport || got.CreatedBy != "alice" {
+	if err != nil || got.ID != tok.ID || got.Name != "ticket bot" || got.Role != RoleSupport || got.CreatedBy != "alice" ||
+		got.OwnerID != "u1" || !got.Expires.Equal(tok.Expires) {
 		t.Fatalf("find by secret: %+v %v", got, err)
 	}
 	list, err := s.FindAPITokens(ctx)
@@ -48,7 +53,17 @@ func TestAPITokenLifecycle(t *testing.T) {
 	if _, err := s.DeleteAPIToken(ctx, tok.ID); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("second revoke: %v", err)
 	}
-	if _, err := s.CreateAPIToken(ctx, &APIToken{Name: "x", Role: RoleUser}); err == nil {
-		t.Fatal("a token with role user was made")
+	for _, bad := range []struct {
+		tok *APIToken
+		ttl time.Duration
+	}{
+		{&APIToken{Name: "x", Role: RoleUser, OwnerID: "u1"}, time.Hour},
+		{&APIToken{Name: "x", Role: RoleAdmin}, time.Hour},
+		{&APIToken{Name: "x", Role: RoleAdmin, OwnerID: "u1"}, APITokenMaxTTL + time.Second},
+		{&APIToken{Name: "x", Role: RoleAdmin, OwnerID: "u1"}, 0},
+	} {
+		if _, err := s.CreateAPIToken(ctx, bad.tok, bad.ttl); err == nil {
+			t.Errorf("token %+v for %v was made", bad.tok, bad.ttl)
+		}
 	}
 }

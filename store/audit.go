@@ -47,12 +47,14 @@ type AuditEntry struct {
 	Actor     string
 	ActorRole string // support or admin (a token's role)
 	TokenID   string // set when an API token acted
-	Action    string
-	Target    string // username acted on ("" for token actions)
-	TargetID  string
-	Reason    string
-	IP        string
-	Detail    string // what exactly, e.g. the session id or the new roles
+	// TokenOwner is the username of the admin who owns the token that acted.
+	TokenOwner string
+	Action     string
+	Target     string // username acted on ("" for token actions)
+	TargetID   string
+	Reason     string
+	IP         string
+	Detail     string // what exactly, e.g. the session id or the new roles
 }
 
 // AppendAudit writes e to the audit stream (about AuditLimit entries kept);
@@ -64,7 +66,7 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) error {
 	return s.rdb.XAdd(ctx, &redis.XAddArgs{
 		Stream: keyAudit, MaxLen: AuditLimit, Approx: true,
 		Values: map[string]any{
-			"actor": e.Actor, "role": e.ActorRole, "token": e.TokenID, "action": e.Action,
+			"actor": e.Actor, "role": e.ActorRole, "token": e.TokenID, "token_owner": e.TokenOwner, "action": e.Action,
 			"target": e.Target, "target_id": e.TargetID, "reason": e.Reason, "ip": e.IP,
 			"detail": e.Detail,
 		},
@@ -72,7 +74,9 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) error {
 }
 
 // AuditFilter selects audit entries; empty fields match everything.
-// Actor and Target match exactly (case-insensitively).
+// Actor and Target match exactly (case-insensitively); Actor also matches
+// the owner of the token that acted, so a staff member's entries include
+// their tokens'.
 type AuditFilter struct {
 	Actor  string
 	Target string
@@ -84,7 +88,7 @@ type AuditFilter struct {
 }
 
 func (f AuditFilter) match(e AuditEntry) bool {
-	return (f.Actor == "" || strings.EqualFold(f.Actor, e.Actor)) &&
+	return (f.Actor == "" || strings.EqualFold(f.Actor, e.Actor) || strings.EqualFold(f.Actor, e.TokenOwner)) &&
 		(f.Target == "" || strings.EqualFold(f.Target, e.Target)) &&
 		(f.Action == "" || f.Action == e.Action)
 }
@@ -133,7 +137,7 @@ func parseAudit(m redis.XMessage) AuditEntry {
 	t, _ := strconv.ParseInt(ms, 10, 64)
 	return AuditEntry{
 		ID: m.ID, Time: time.UnixMilli(t).UTC(), Actor: str("actor"), ActorRole: str("role"),
-		TokenID: str("token"), Action: str("action"), Target: str("target"), TargetID: str("target_id"),
+		TokenID: str("token"), TokenOwner: str("token_owner"), Action: str("action"), Target: str("target"), TargetID: str("target_id"),
 		Reason: str("reason"), IP: str("ip"), Detail: str("detail"),
 	}
 }

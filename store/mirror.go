@@ -162,6 +162,27 @@ func judge(u *UserState, issuedAt int64) Verdict {
 	return Alive
 }
 
+// FindUserState returns uid's current state, nil when the user does not
+// exist. While the mirror is current a user it already holds costs no Redis
+// round trip (any change to the user, on any replica, drops it through the
+// feed, so the next call reads it afresh); otherwise it reads Redis.
+func (m *Mirror) FindUserState(ctx context.Context, uid string) (*UserState, error) {
+	if !m.Ready() {
+		vals, err := m.s.rdb.HMGet(ctx, keyUser(uid), userStateFields...).Result()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		return parseUserState(vals), nil
+	}
+	m.mu.RLock()
+	u := m.users[uid]
+	m.mu.RUnlock()
+	if u != nil {
+		return u, nil
+	}
+	return m.loadUser(ctx, uid)
+}
+
 var userStateFields = []string{"id", "username", "email", "roles", "disabled", "signed_out_before", "mfa_enabled"}
 
 // loadUser fetches a user's state and caches it unless a change to any user

@@ -146,7 +146,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		TOTP:   mfaCodec,
 		Config: cfg, Store: st, Sessions: a.PortalSessions, Hasher: a.Hasher, Log: log, Registerer: reg, Places: places,
 		ClientIP: func(r *http.Request) string { return httpsafe.ClientIP(r, cfg.TrustedPrefixes).String() },
-		Attempts: guard, Now: opt.Now,
+		Attempts: guard, Now: opt.Now, UserStates: a.Mirror,
 	})
 	var access io.Writer
 	if cfg.Log.Access {
