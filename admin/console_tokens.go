@@ -65,11 +65,14 @@ func (h *Handler) tokenStanding(r *http.Request, t *store.APIToken) (expires, le
 			return expires, "refused: its owner is disabled, locked, gone or lacks the role", true
 		}
 	}
+	// Whole days (or hours, on the last day), rounded up: a 90-day token
+	// made today shows 90 days left until the same time tomorrow.
 	if remain < day {
-		return expires, "less than a day left", false
+		if n := int((remain + time.Hour - 1) / time.Hour); n > 1 {
+			return expires, strconv.Itoa(n) + " hours left", false
+		}
+		return expires, "less than an hour left", false
 	}
-	// Whole days, counted as a person does: a 90-day token made today has
-	// 90 days left until the same time tomorrow.
 	return expires, strconv.Itoa(int((remain+day-1)/day)) + " days left", false
 }
 
