@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -225,4 +226,53 @@ func BenchmarkMirrorCheck(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(srv.TotalCommands(b)-before)/float64(b.N), "redis-cmds/op")
+}
+
+// hmgetCalls is how many HMGET commands the redis-server has run.
+func hmgetCalls(tb testing.TB, s *Store) int64 {
+	tb.Helper()
+	info, err := s.rdb.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if rest, ok := strings.CutPrefix(line, "cmdstat_hmget:calls="); ok {
+			n, _ := strconv.ParseInt(rest[:strings.IndexByte(rest, ',')], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+func TestFindUserStateReadsRedisOnlyAfterAChange(t *testing.T) {
+	srv := redistest.Start(t)
+	s := openStore(t, srv)
+	m := runMirror(t, s)
+	other := runMirror(t, openStore(t, srv)) // a second replica
+	u := newTestUser(t, s, "owner")
+	ctx := context.Background()
+
+	if st, err := other.FindUserState(ctx, u.ID); err != nil || st == nil || st.Disabled {
+		t.Fatalf("first look: %+v %v", st, err)
+	}
+	before := hmgetCalls(t, s)
+	for range 5 {
+		if st, _ := other.FindUserState(ctx, u.ID); st == nil || st.Disabled {
+			t.Fatal("state changed by itself")
+		}
+	}
+	if n := hmgetCalls(t, s) - before; n != 0 {
+		t.Fatalf("a held user state cost %d redis reads", n)
+	}
+	on := true
+	if err := s.UpdateUser(ctx, u.ID, UserUpdate{Disabled: &on}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Second, "the other replica sees the owner disabled", func() bool {
+		st, err := other.FindUserState(ctx, u.ID)
+		return err == nil && st != nil && st.Disabled
+	})
+	if st, err := m.FindUserState(ctx, "no-such-user"); err != nil || st != nil {
+		t.Fatalf("unknown user: %+v %v", st, err)
+	}
 }
