@@ -90,7 +90,7 @@ func TestOnlyAdminsActOnStaffAccounts(t *testing.T) {
 // tokenCall calls the staff API with an API token and no cookie.
 func tokenCall(t *testing.T, g *harness.Gateway, secret, method, path string, body any) (int, map[string]any) {
 	t.Helper()
-	return staffCall(t, g.NewClient(t), method, path, body, "Authorization", "Bearer "+secret)
+	return staffCall(t, g.NewPortalClient(t), method, path, body, "Authorization", "Bearer "+secret)
 }
 
 // tokenRefusedWithin polls until secret is refused with code on g.
@@ -120,8 +120,8 @@ func TestAPITokensDieWithTheirOwner(t *testing.T) {
 	srv := redistest.Start(t)
 	secret := rand.Text() + rand.Text()
 	off := func(c *config.Config) { c.MFA.Require = "off" }
-	a := harness.Start(t, harness.Options{Redis: srv, Secret: secret, Configure: off})
-	b := harness.Start(t, harness.Options{Redis: srv, Secret: secret, Configure: off})
+	a := harness.Start(t, harness.Options{Redis: srv, Secret: secret, Configure: off, Portal: true})
+	b := harness.Start(t, harness.Options{Redis: srv, Secret: secret, Configure: off, Portal: true})
 	alice, aliceU := staffSignIn(t, a, "alice", "admin")
 	zed, _ := staffSignIn(t, a, "zed", "admin")
 	victim := a.CreateUser(t, "victim")
@@ -203,7 +203,7 @@ func TestAPITokensDieWithTheirOwner(t *testing.T) {
 
 func TestAPITokensExpire(t *testing.T) {
 	clock := &harness.Clock{}
-	g := harness.Start(t, harness.Options{Clock: clock, Configure: func(c *config.Config) { c.MFA.Require = "off" }})
+	g := harness.Start(t, harness.Options{Clock: clock, Portal: true, Configure: func(c *config.Config) { c.MFA.Require = "off" }})
 	alice, _ := staffSignIn(t, g, "alice", "admin")
 	for _, days := range []string{"0", "366", "-1", "x"} {
 		resp := alice.PostForm(t, "/.gateway/admin/tokens", url.Values{"name": {"bot"}, "role": {"support"}, "days": {days}, "reason": {"x"}})
