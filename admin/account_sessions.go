@@ -103,7 +103,7 @@ func (h *Handler) submitRevokeSession(w http.ResponseWriter, r *http.Request, p 
 			"That device is not signed in to your account; it may have been signed out already.")
 	case err != nil:
 		h.Log.Error("account: revoke session", "err", err.Error(), "user_id", p.Claims.UserID)
-		h.unavailable(w, r)
+		h.storeFailed(w, r, err)
 	case current:
 		// Signing out the device in hand is signing out.
 		h.Sessions.Clear(w)
@@ -182,7 +182,7 @@ func (h *Handler) submitSignOutAll(w http.ResponseWriter, r *http.Request, p *st
 	defer cancel()
 	if err := h.signOutAll(ctx, w, r, p, keep); err != nil {
 		h.Log.Error("account: sign out everywhere", "err", err.Error(), "user_id", p.Claims.UserID)
-		h.unavailable(w, r)
+		h.storeFailed(w, r, err)
 		return
 	}
 	if !keep {

@@ -122,5 +122,5 @@ func (h *Handler) getMyActivity(w http.ResponseWriter, r *http.Request, p *store
 // apiStoreError answers a failed store read: 503, logged.
 func (h *Handler) apiStoreError(w http.ResponseWriter, r *http.Request, call string, err error) {
 	h.Log.Error("api: "+call, "err", err.Error())
-	h.unavailable(w, r)
+	h.storeFailed(w, r, err)
 }

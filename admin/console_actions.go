@@ -64,6 +64,8 @@ func staffRefuse(status int, code, msg string) *actionError {
 	return &actionError{status: status, code: code, msg: msg}
 }
 
+var errStaffNotReplicated = staffRefuse(http.StatusServiceUnavailable, store.CodeNotReplicated, store.MsgNotReplicated)
+
 var errStaffUnavailable = staffRefuse(http.StatusServiceUnavailable, "unavailable", "The account service is unavailable right now. Please try again in a few seconds.")
 
 // cleanReason normalises a written reason: control characters become

@@ -31,6 +31,9 @@ var (
 func (h *Handler) staffSignOut(ctx context.Context, in *actionInput, u *store.User) *actionError {
 	if err := h.Sessions.SignOutEverywhere(ctx, in.w, u.ID, nil, h.ClientIP(in.r), in.r.UserAgent()); err != nil {
 		h.Log.Error("staff sign-out everywhere", "err", err.Error())
+		if errors.Is(err, store.ErrNotReplicated) {
+			return errStaffNotReplicated
+		}
 		return errStaffUnavailable
 	}
 	return nil

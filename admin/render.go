@@ -2,11 +2,13 @@ package admin
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/a-h/templ"
 
+	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/templates"
 )
 
@@ -58,6 +60,24 @@ func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, status int, 
 
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 	h.errorPage(w, r, http.StatusNotFound, "not_found", "Not found", "There is no page at this address.")
+}
+
+// notReplicated answers a sign-out that is in force (this replica refuses
+// the sessions, and the Redis master has it) but that no Redis replica
+// confirmed in time: a failover now could lose it, so it is not reported
+// done. The gateway keeps writing it back.
+func (h *Handler) notReplicated(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Retry-After", "5")
+	h.errorPage(w, r, http.StatusServiceUnavailable, store.CodeNotReplicated, "Not confirmed yet", store.MsgNotReplicated)
+}
+
+// storeFailed answers a failed change: not replicated, or unavailable.
+func (h *Handler) storeFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, store.ErrNotReplicated) {
+		h.notReplicated(w, r)
+		return
+	}
+	h.unavailable(w, r)
 }
 
 func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -39,6 +40,11 @@ func (g *Gateway) logout(w http.ResponseWriter, r *http.Request, s *Sessions, af
 		if err := s.Revoke(ctx, cur.Claims.UserID, cur.Claims.SessionID, cur.Claims.Created); err != nil {
 			// The cookie must not outlive a failed revocation unnoticed.
 			g.Log.Error("logout: revoke session", "err", err.Error())
+			if errors.Is(err, store.ErrNotReplicated) {
+				w.Header().Set("Retry-After", "5")
+				g.renderErrorPage(w, r, http.StatusServiceUnavailable, store.CodeNotReplicated, "Not confirmed yet", store.MsgNotReplicated)
+				return
+			}
 			g.unavailable(w, r)
 			return
 		}

@@ -17,6 +17,13 @@ import (
 // writes it back after a rollback); the person is told it is not yet safe.
 var ErrNotReplicated = errors.New("change not confirmed by a redis replica")
 
+// CodeNotReplicated and MsgNotReplicated are what a person is shown for
+// ErrNotReplicated (503), on pages and in JSON ({"code":"not_replicated"}).
+const (
+	CodeNotReplicated = "not_replicated"
+	MsgNotReplicated  = "Your sign-out is in force, but the session store has not yet copied it to its standby, so it is not yet safe. It is being retried; check again in a few seconds."
+)
+
 // masterClient returns the client for the master holding the shared slot.
 func (s *Store) masterClient(ctx context.Context) (redis.Cmdable, error) {
 	if cc, ok := s.rdb.(*redis.ClusterClient); ok {

@@ -70,6 +70,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return e.demo(ctx, rest)
 	case "users":
 		return e.users(ctx, rest)
+	case "sessions":
+		return e.sessions(ctx, rest) // sessions.go
 	case "config":
 		if len(rest) == 1 && rest[0] == "check" {
 			return e.configCheck()
@@ -96,6 +98,7 @@ commands:
   users enable NAME
   users unthrottle [NAME] [--ip ADDRESS]
                              clear brute-force delays of an account and/or a client address
+  sessions end-all           end every session of every user (after restoring a Redis backup)
   config check               validate and print the effective configuration, secrets masked
 
 Every setting can also be given as an environment variable GATEWAY_…, e.g.

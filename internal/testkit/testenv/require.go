@@ -8,6 +8,7 @@
 //	GATEWAY_TEST_REQUIRE_CHROMIUM  chromium (or chromium-browser, google-chrome)
 //	GATEWAY_TEST_REQUIRE_OATHTOOL  oathtool
 //	GATEWAY_TEST_REQUIRE_NGINX     nginx
+//	GATEWAY_TEST_REQUIRE_SENTINEL  redis-sentinel
 //
 // Set one to "1" to turn a missing program into a test failure.
 package testenv
@@ -24,6 +25,7 @@ const (
 	RequireChromium = "GATEWAY_TEST_REQUIRE_CHROMIUM"
 	RequireOathtool = "GATEWAY_TEST_REQUIRE_OATHTOOL"
 	RequireNginx    = "GATEWAY_TEST_REQUIRE_NGINX"
+	RequireSentinel = "GATEWAY_TEST_REQUIRE_SENTINEL"
 )
 
 // Require reports that the dependency what is missing. If the environment
