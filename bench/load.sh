@@ -17,6 +17,7 @@
 #   ROUNDS=7 DURATION=20s bench/load.sh
 #   PROFILE=/tmp/prof bench/load.sh        # also CPU and heap profiles of the gateway under load
 #   EXTRAS=0 bench/load.sh                 # skip propagation and sign-in timing
+#   GW_GOGC=200 bench/load.sh              # GOGC (and GW_GOMEMLIMIT) for the gateway process only
 #
 # Installs wrk, redis-server and nginx-light with apt-get if missing.
 set -euo pipefail
@@ -149,6 +150,8 @@ GW_ENV=(
 	GATEWAY_RATE_LIMIT_PER_SESSION=1000000/s GATEWAY_RATE_LIMIT_SESSION_BURST=1000000
 )
 [ -n "$PROFILE" ] && GW_ENV+=(GATEWAY_OPS_PPROF=true)
+[ -n "${GW_GOGC:-}" ] && GW_ENV+=(GOGC="$GW_GOGC")
+[ -n "${GW_GOMEMLIMIT:-}" ] && GW_ENV+=(GOMEMLIMIT="$GW_GOMEMLIMIT")
 env "${GW_ENV[@]}" "${PIN_SERVER[@]}" "$tmp/gateway" serve >"$tmp/gateway.log" 2>&1 &
 GW_PID=$!
 pids+=($GW_PID)
