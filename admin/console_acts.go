@@ -142,19 +142,23 @@ func (h *Handler) doResetLink(ctx context.Context, a *staffActor, u *store.User,
 		detail: "expires " + link.Expires.Format(consoleTimeLayout), link: link}, nil
 }
 
-// issueResetLink makes a link and its absolute URL. The URL uses the host
-// the staff member reached the console on: that is the public address.
+// issueResetLink makes a link and its absolute URL, on the portal
+// (portal_url), where the reset page is served; without a portal, on the
+// host the staff member reached the console on.
 func (h *Handler) issueResetLink(ctx context.Context, r *http.Request, a *staffActor, u *store.User) (*issuedLink, *actionError) {
 	tok, link, err := h.Store.CreateResetLink(ctx, u.ID, a.auditName(), store.ResetLinkTTL)
 	if err != nil {
 		h.Log.Error("create reset link", "err", err.Error())
 		return nil, errStaffUnavailable
 	}
-	scheme := "http"
+	origin := "http://" + r.Host
 	if r.TLS != nil || h.Config.Cookie.Secure {
-		scheme = "https"
+		origin = "https://" + r.Host
 	}
-	return &issuedLink{URL: scheme + "://" + r.Host + h.prefix + "/reset?token=" + tok, Expires: link.Expires}, nil
+	if h.Config.HasPortal() {
+		origin = h.Config.Portal.String()
+	}
+	return &issuedLink{URL: origin + h.prefix + "/reset?token=" + tok, Expires: link.Expires}, nil
 }
 
 func (h *Handler) doDisable(ctx context.Context, _ *staffActor, u *store.User, in *actionInput) (*actionResult, *actionError) {

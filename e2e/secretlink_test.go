@@ -39,14 +39,19 @@ func resetSubmit(t *testing.T, c *harness.Client, pw, confirm string) *http.Resp
 	return c.PostForm(t, "/.gateway/reset", url.Values{"new_password": {pw}, "confirm_password": {confirm}})
 }
 
-// resetLinkFor has support make a reset link for name through the API.
-func resetLinkFor(t *testing.T, staff *harness.Client, name string) string {
+// resetLinkFor has support make a reset link for name through the API; it
+// must point at the portal (portal_url), where the reset page is served.
+func resetLinkFor(t *testing.T, g *harness.Gateway, staff *harness.Client, name string) string {
 	t.Helper()
 	code, body := staffCall(t, staff, "POST", "/.gateway/api/v1/users/"+name+"/reset-link", staffReason("forgot password"))
 	if code != http.StatusCreated {
 		t.Fatalf("reset link: %d %v", code, body)
 	}
-	return body["url"].(string)
+	link := body["url"].(string)
+	if !strings.HasPrefix(link, g.PortalURL+"/.gateway/reset?token=") {
+		t.Fatalf("reset link %q is not on the portal", link)
+	}
+	return link
 }
 
 func TestResetLinkSurvivesLinkScanners(t *testing.T) {
@@ -55,7 +60,7 @@ func TestResetLinkSurvivesLinkScanners(t *testing.T) {
 	g.CreateUser(t, "victim")
 	old := g.NewPortalClient(t)
 	old.Login(t, "victim", harness.TestPassword)
-	link := resetLinkFor(t, bob, "victim")
+	link := resetLinkFor(t, g, bob, "victim")
 	token := must(url.Parse(link)).Query().Get("token")
 
 	// A mail scanner that does not follow redirects: it gets the redirect to
@@ -172,7 +177,7 @@ func TestResetLinkInTheBrowser(t *testing.T) {
 	g.CreateUser(t, "victim")
 	old := g.NewPortalClient(t)
 	old.Login(t, "victim", harness.TestPassword)
-	link := resetLinkFor(t, bob, "victim")
+	link := resetLinkFor(t, g, bob, "victim")
 
 	ctx := browsertest.New(t)
 	consoleBrowserStep(t, ctx, "open the link", chromedp.Navigate(link))
