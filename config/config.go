@@ -104,6 +104,11 @@ type Redis struct {
 	// WaitTimeout bounds that wait; past it the person gets a "not
 	// replicated" error and the change is kept and retried.
 	WaitTimeout Duration `yaml:"wait_timeout"`
+	// Timeout bounds every Redis call (dial, write, read, waiting for a
+	// pooled connection, retries included), so a hung or unreachable Redis
+	// costs a request at most this long before it fails closed. The feed
+	// follower's blocking read waits its block time plus this.
+	Timeout Duration `yaml:"timeout"`
 }
 
 // Cookie configures the session cookie.

@@ -16,6 +16,9 @@ const (
 	// portal's cookie the same way.
 	DefaultPortalCookieName       = "gateway_portal"
 	DefaultSecurePortalCookieName = "__Host-" + DefaultPortalCookieName
+	// DefaultRedisTimeout is redis.timeout: short enough that a hung Redis
+	// answers a protected request with 503 well within a second.
+	DefaultRedisTimeout = 500 * time.Millisecond
 )
 
 // Defaults returns the configuration used before the file and environment
@@ -35,7 +38,7 @@ func Defaults() Config {
 			ReauthWindow:     Duration{10 * time.Minute},
 			LastSeenInterval: Duration{time.Minute},
 		},
-		Redis: Redis{WaitReplicas: 1, WaitTimeout: Duration{500 * time.Millisecond}},
+		Redis: Redis{WaitReplicas: 1, WaitTimeout: Duration{500 * time.Millisecond}, Timeout: Duration{DefaultRedisTimeout}},
 		Headers: Headers{
 			User:   "X-Forwarded-User",
 			Email:  "X-Forwarded-Email",

@@ -32,6 +32,7 @@ func TestDefaults(t *testing.T) {
 		{"secret", d.Secret, ""},
 		{"upstream", d.Upstream, ""},
 		{"redis.url", d.Redis.URL, ""},
+		{"redis.timeout", d.Redis.Timeout.Duration, 500 * time.Millisecond},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -64,6 +65,7 @@ func TestSettingsEnvNames(t *testing.T) {
 	want := map[string]string{
 		"listen":                "GATEWAY_LISTEN",
 		"redis.url":             "GATEWAY_REDIS_URL",
+		"redis.timeout":         "GATEWAY_REDIS_TIMEOUT",
 		"cookie.secure":         "GATEWAY_COOKIE_SECURE",
 		"session.idle_timeout":  "GATEWAY_SESSION_IDLE_TIMEOUT",
 		"public_paths":          "GATEWAY_PUBLIC_PATHS",
@@ -91,8 +93,8 @@ func TestSettingsEnvNames(t *testing.T) {
 			t.Errorf("%s → %q, want %q", k, got[k], env)
 		}
 	}
-	if len(got) != 50 {
-		t.Errorf("got %d settings, want 50 (one per leaf of Config)", len(got))
+	if len(got) != 51 {
+		t.Errorf("got %d settings, want 51 (one per leaf of Config)", len(got))
 	}
 }
 

@@ -9,6 +9,16 @@ import (
 	"time"
 )
 
+// Bounds of redis.timeout.
+const (
+	// MinRedisTimeout is the shortest accepted redis.timeout: below it a
+	// busy but healthy Redis would be taken for a dead one.
+	MinRedisTimeout = 50 * time.Millisecond
+	// MaxRedisTimeout is the longest accepted redis.timeout: every request
+	// that needs Redis may wait this long when Redis hangs.
+	MaxRedisTimeout = 10 * time.Second
+)
+
 // redisSchemes are the accepted redis.url schemes; the rediss- forms of
 // sentinel and cluster use TLS, as the store supports.
 var redisSchemes = []string{"redis", "rediss", "redis-sentinel", "rediss-sentinel", "redis-cluster", "rediss-cluster"}
@@ -54,12 +64,22 @@ func splitRedisURL(s string) (u redisURL, ok bool) {
 }
 
 func (c *Config) validateRedis() error {
+	if err := c.validateRedisURL(); err != nil {
+		return err
+	}
 	if c.Redis.WaitReplicas < 0 {
 		return keyErr("redis.wait_replicas", "is %d; must be 0 (off) or more, e.g. 1", c.Redis.WaitReplicas)
 	}
 	if c.Redis.WaitReplicas > 0 && (c.Redis.WaitTimeout.Duration < time.Millisecond || c.Redis.WaitTimeout.Duration > 10*time.Second) {
 		return keyErr("redis.wait_timeout", "is %s; must be between 1ms and 10s, e.g. \"500ms\"", c.Redis.WaitTimeout)
 	}
+	if d := c.Redis.Timeout.Duration; d < MinRedisTimeout || d > MaxRedisTimeout {
+		return keyErr("redis.timeout", "is %s; must be between %s and %s (e.g. \"500ms\"): a hung Redis holds requests this long before they fail", c.Redis.Timeout, Duration{MinRedisTimeout}, Duration{MaxRedisTimeout})
+	}
+	return nil
+}
+
+func (c *Config) validateRedisURL() error {
 	s := c.Redis.URL
 	if s == "" {
 		return nil

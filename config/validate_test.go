@@ -83,6 +83,9 @@ func TestValidateRejects(t *testing.T) {
 		{"redis unescaped password", func(c *Config) { c.Redis.URL = "rediss://default:p@ss/w0rd@redis.example.com:6380/1" }, "redis.url", "GATEWAY_REDIS_URL", "%2F"},
 		{"redis addr on plain", func(c *Config) { c.Redis.URL = "redis://a:1?addr=b:2" }, "redis.url", "GATEWAY_REDIS_URL", "addr="},
 		{"redis cluster bad addr", func(c *Config) { c.Redis.URL = "redis-cluster://a:1?addr=b:x" }, "redis.url", "GATEWAY_REDIS_URL", "port"},
+		{"redis timeout zero", func(c *Config) { c.Redis.Timeout = Duration{0} }, "redis.timeout", "GATEWAY_REDIS_TIMEOUT", "500ms"},
+		{"redis timeout tiny", func(c *Config) { c.Redis.Timeout = Duration{time.Millisecond} }, "redis.timeout", "GATEWAY_REDIS_TIMEOUT", "50ms"},
+		{"redis timeout huge", func(c *Config) { c.Redis.Timeout = Duration{time.Minute} }, "redis.timeout", "GATEWAY_REDIS_TIMEOUT", "10s"},
 		{"redis sentinel no master", func(c *Config) { c.Redis.URL = "redis-sentinel://s1:26379" }, "redis.url", "GATEWAY_REDIS_URL", "master_name"},
 		{"route host with port", func(c *Config) {
 			c.Routes = []Route{{Host: "app.example.com:8443", PathPrefix: "/", Upstream: "http://a:1"}}

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 	"time"
 
@@ -34,6 +33,7 @@ type Store struct {
 	log      *slog.Logger
 	embedded *miniredis.Miniredis
 	now      func() time.Time
+	timeout  time.Duration // bounds every call (see Options.Timeout)
 
 	// ActivityLimit bounds each user's activity stream.
 	ActivityLimit int64
@@ -51,7 +51,15 @@ type Store struct {
 // an embedded in-process Redis-protocol server on loopback (data lives in
 // memory only). It pings the server before returning.
 func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Store, error) {
-	s := &Store{log: log, now: time.Now, ActivityLimit: 500, FeedLimit: 10000}
+	return OpenWith(ctx, rawURL, Options{}, log)
+}
+
+// OpenWith is Open with connection options.
+func OpenWith(ctx context.Context, rawURL string, opt Options, log *slog.Logger) (*Store, error) {
+	if opt.Timeout <= 0 {
+		opt.Timeout = DefaultTimeout
+	}
+	s := &Store{log: log, now: time.Now, ActivityLimit: 500, FeedLimit: 10000, timeout: opt.Timeout}
 	if rawURL == "" {
 		m := miniredis.NewMiniRedis()
 		if err := m.StartAddr("127.0.0.1:0"); err != nil {
@@ -60,11 +68,15 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Store, error) 
 		s.embedded = m
 		rawURL = "redis://" + m.Addr()
 	}
-	opts, err := universalOptions(rawURL)
+	opts, err := universalOptions(rawURL, opt.Timeout)
 	if err != nil {
 		return nil, err
 	}
 	s.rdb = redis.NewUniversalClient(opts)
+	s.rdb.AddHook(deadlineHook{timeout: opt.Timeout})
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+		cc.AddHook(reloadHook{c: cc})
+	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := s.rdb.Ping(pctx).Err(); err != nil {
@@ -74,63 +86,14 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Store, error) 
 	return s, nil
 }
 
-// universalOptions turns redis://, rediss://, redis-sentinel:// and
-// redis-cluster:// URLs into go-redis options.
-func universalOptions(rawURL string) (*redis.UniversalOptions, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("redis url: %w", err)
-	}
-	tlsScheme := strings.HasPrefix(u.Scheme, "rediss")
-	plain := "redis"
-	if tlsScheme {
-		plain = "rediss"
-	}
-	switch u.Scheme {
-	case "redis", "rediss":
-		o, err := redis.ParseURL(rawURL)
-		if err != nil {
-			return nil, fmt.Errorf("redis url: %w", err)
-		}
-		return &redis.UniversalOptions{
-			Addrs: []string{o.Addr}, DB: o.DB, Username: o.Username, Password: o.Password,
-			TLSConfig: o.TLSConfig, DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout,
-			WriteTimeout: o.WriteTimeout, PoolSize: o.PoolSize,
-		}, nil
-	case "redis-sentinel", "rediss-sentinel":
-		u.Scheme = plain
-		o, err := redis.ParseFailoverURL(u.String())
-		if err != nil {
-			return nil, fmt.Errorf("redis url: %w", err)
-		}
-		if o.MasterName == "" {
-			return nil, errors.New("redis url: redis-sentinel:// needs ?master_name=")
-		}
-		return &redis.UniversalOptions{
-			Addrs: o.SentinelAddrs, MasterName: o.MasterName, DB: o.DB,
-			Username: o.Username, Password: o.Password,
-			SentinelUsername: o.SentinelUsername, SentinelPassword: o.SentinelPassword,
-			TLSConfig: o.TLSConfig,
-		}, nil
-	case "redis-cluster", "rediss-cluster":
-		u.Scheme = plain
-		o, err := redis.ParseClusterURL(u.String())
-		if err != nil {
-			return nil, fmt.Errorf("redis url: %w", err)
-		}
-		return &redis.UniversalOptions{
-			Addrs: o.Addrs, Username: o.Username, Password: o.Password,
-			TLSConfig: o.TLSConfig, IsClusterMode: true,
-		}, nil
-	}
-	return nil, fmt.Errorf("redis url: unsupported scheme %q", u.Scheme)
-}
-
 // Embedded reports whether the store runs on the in-process server.
 func (s *Store) Embedded() bool { return s.embedded != nil }
 
 // Client exposes the underlying client for the revocation follower and tests.
 func (s *Store) Client() redis.UniversalClient { return s.rdb }
+
+// Timeout is the bound on every Redis call.
+func (s *Store) Timeout() time.Duration { return s.timeout }
 
 // Ping reports whether Redis answers.
 func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"reflect"
 	"runtime"
@@ -60,6 +61,8 @@ type process struct {
 	out  *syncBuffer
 	done chan struct{} // closed when the process has exited
 	err  error         // result of cmd.Wait, valid after done
+	// paused is set while a cluster node is stopped with SIGSTOP.
+	paused bool
 }
 
 // Start runs a new redis-server on a free loopback port and waits until it
@@ -392,12 +395,18 @@ func killProcess(p *process) {
 // string. It speaks RESP2 directly, so that no handshake command (HELLO,
 // CLIENT SETINFO) shows up in the statistics of the server.
 func (s *Server) do(args ...string) (string, error) {
-	conn, err := net.DialTimeout("tcp", s.Addr, 5*time.Second)
+	return doAddr(s.Addr, 10*time.Second, args...)
+}
+
+// doAddr sends one command to addr on a new connection, all within timeout,
+// and returns the reply as a string (see readReply).
+func doAddr(addr string, timeout time.Duration, args ...string) (string, error) {
+	conn, err := net.DialTimeout("tcp", addr, min(timeout, 5*time.Second))
 	if err != nil {
 		return "", err
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	_ = conn.SetDeadline(time.Now().Add(timeout))
 
 	var req bytes.Buffer
 	fmt.Fprintf(&req, "*%d\r\n", len(args))
@@ -482,4 +491,34 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// Pause stops the server process with SIGSTOP, as a hung Redis: its port
+// still accepts connections (the kernel completes the handshake) but no
+// command is answered until Resume. The test's cleanup resumes it first,
+// so that it can be stopped.
+func (s *Server) Pause(tb testing.TB) {
+	tb.Helper()
+	s.signal(tb, syscall.SIGSTOP)
+	tb.Cleanup(func() { s.signal(tb, syscall.SIGCONT) })
+}
+
+// Resume continues a server stopped by Pause.
+func (s *Server) Resume(tb testing.TB) {
+	tb.Helper()
+	s.signal(tb, syscall.SIGCONT)
+}
+
+// signal sends sig to the running process; a stopped server is left alone.
+func (s *Server) signal(tb testing.TB, sig syscall.Signal) {
+	tb.Helper()
+	s.mu.Lock()
+	p := s.proc
+	s.mu.Unlock()
+	if p == nil {
+		return
+	}
+	if err := p.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		tb.Fatalf("redistest: signal %v to redis-server on %s: %v", sig, s.Addr, err)
+	}
 }
