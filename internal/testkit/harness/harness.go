@@ -38,7 +38,8 @@ type Gateway struct {
 	OpsURL string
 	// Upstream is the app behind the gateway (an echo app by default).
 	Upstream *httptest.Server
-	// Redis is the redis-server the gateway uses.
+	// Redis is the redis-server the gateway uses (nil when started with
+	// Options.RedisURL).
 	Redis *redistest.Server
 }
 
@@ -47,6 +48,10 @@ type Options struct {
 	// Redis to use; nil starts a fresh one. Share one between two Start
 	// calls to run two replicas.
 	Redis *redistest.Server
+	// RedisURL, when set, is used instead of Redis (which stays nil): a
+	// redis-cluster:// or redis-sentinel:// URL of a topology the test
+	// started itself.
+	RedisURL string
 	// Upstream handler; nil means EchoHandler.
 	Upstream http.Handler
 	// Configure edits the configuration before validation.
@@ -80,7 +85,7 @@ const TestPassword = "correct horse battery staple"
 // Start runs a gateway and stops it when the test ends.
 func Start(tb testing.TB, o Options) *Gateway {
 	tb.Helper()
-	if o.Redis == nil {
+	if o.Redis == nil && o.RedisURL == "" {
 		o.Redis = redistest.Start(tb)
 	}
 	up := o.Upstream
@@ -93,7 +98,10 @@ func Start(tb testing.TB, o Options) *Gateway {
 	cfg := config.Defaults()
 	cfg.Listen, cfg.OpsListen = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Upstream = upstream.URL
-	cfg.Redis.URL = o.Redis.URL()
+	cfg.Redis.URL = o.RedisURL
+	if o.Redis != nil {
+		cfg.Redis.URL = o.Redis.URL()
+	}
 	cfg.Secret = o.Secret
 	if cfg.Secret == "" {
 		cfg.Secret = rand.Text() + rand.Text()
