@@ -88,6 +88,8 @@ type Mirror struct {
 	pendingRev map[string]int64
 	pendingOut map[string]int64
 	rollbacks  atomic.Int64
+	// stats feed State and Status (mirror_state.go).
+	stats followerStats
 
 	lastOK   atomic.Int64  // unix nanos of the last successful sync with Redis
 	userSeq  atomic.Uint64 // bumped on every user change, guards lazy loads
@@ -247,7 +249,12 @@ func (m *Mirror) checkDirect(ctx context.Context, uid, sid, gen string, issuedAt
 	r := pipe.ZScore(ctx, keyRevoked, sid)
 	so := pipe.HGet(ctx, keySignedOut, uid)
 	h := pipe.HMGet(ctx, keyUser(uid), userStateFields...)
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+	_, err := pipe.Exec(ctx)
+	if errors.Is(err, redis.Nil) {
+		err = nil
+	}
+	m.stats.direct(err)
+	if err != nil {
 		return nil, 0, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	if g.Val() == "" || g.Val() != gen || r.Err() == nil {

@@ -15,12 +15,14 @@ var errResync = errors.New("feed discontinuity")
 // last position. Any error, gap or data-set change leads to a fresh full
 // load after a short pause; the mirror recovers by itself when Redis returns.
 func (m *Mirror) Run(ctx context.Context) {
+	go m.watchState(ctx)
 	backoff := 50 * time.Millisecond
 	for ctx.Err() == nil {
 		err := m.follow(ctx)
 		if ctx.Err() != nil {
 			return
 		}
+		m.stats.failed(err)
 		if errors.Is(err, errResync) {
 			m.log.Info("revocation feed: reloading", "reason", err.Error())
 			backoff = 50 * time.Millisecond
@@ -54,6 +56,7 @@ func (m *Mirror) follow(ctx context.Context) error {
 		return errResync
 	}
 	m.markOK()
+	m.stats.loaded(snap.seq)
 	m.syncOnce.Do(func() { close(m.synced) })
 
 	lastID, lastSeq, gen := snap.lastID, snap.seq, snap.gen
@@ -89,6 +92,7 @@ func (m *Mirror) follow(ctx context.Context) error {
 			m.maxSeq = max(m.maxSeq, lastSeq)
 			m.mu.Unlock()
 			m.markOK()
+			m.stats.applied(lastSeq)
 		}
 		if time.Since(lastPrune) > time.Minute {
 			m.prune()

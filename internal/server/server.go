@@ -166,9 +166,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	}
 	a.Handler = gw
 	go gw.RunRateLimits(runCtx)
-	a.Ops = gateway.OpsHandler(gateway.OpsDeps{
-		Ping: st.Ping, Ready: a.Mirror.Ready, Gatherer: reg, Pprof: cfg.Ops.Pprof,
-	})
+	gateway.RegisterMirrorMetrics(reg, a.Mirror)
+	a.Ops = gateway.OpsHandler(gateway.OpsDeps{Mirror: a.Mirror, Gatherer: reg, Pprof: cfg.Ops.Pprof})
 	return a, nil
 }
 
