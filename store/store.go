@@ -76,6 +76,9 @@ func OpenWith(ctx context.Context, rawURL string, opt Options, log *slog.Logger)
 	s.rdb.AddHook(deadlineHook{timeout: opt.Timeout})
 	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
 		cc.AddHook(reloadHook{c: cc})
+		// Calls made on one node's client (WAIT on the master of the
+		// shared slot) are bounded too.
+		cc.OnNewNode(func(n *redis.Client) { n.AddHook(deadlineHook{timeout: opt.Timeout}) })
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
