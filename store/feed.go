@@ -137,10 +137,21 @@ func (s *Store) loadSnapshot(ctx context.Context) (*snapshot, error) {
 	for _, z := range rev.Val() {
 		snap.revoked[z.Member.(string)] = int64(z.Score)
 	}
+	var stale []string
 	for uid, v := range so.Val() {
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		n, err := strconv.ParseInt(v, 10, 64)
+		switch {
+		case err != nil:
+		case s.staleCut(n):
+			stale = append(stale, uid)
+		default:
 			snap.signedOut[uid] = n
 		}
+	}
+	if len(stale) > 0 {
+		// Only times no live session can predate; every replica skips
+		// them alike, so none takes their absence for a rollback.
+		s.rdb.HDel(ctx, keySignedOut, stale...)
 	}
 	return snap, nil
 }

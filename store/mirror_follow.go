@@ -144,6 +144,11 @@ func (m *Mirror) prune() {
 			delete(m.revoked, sid)
 		}
 	}
+	for uid, cut := range m.signedOut {
+		if m.s.staleCut(cut) {
+			delete(m.signedOut, uid)
+		}
+	}
 	m.users = map[string]*UserState{}
 	m.mu.Unlock()
 }

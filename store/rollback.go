@@ -71,6 +71,9 @@ func (m *Mirror) reconcile(snap *snapshot) (back []change, minSeq int64, write b
 			}
 		}
 		for uid, cut := range m.signedOut {
+			if m.s.staleCut(cut) {
+				continue
+			}
 			if snap.signedOut[uid] < cut {
 				back = append(back, change{kind: feedUser, uid: uid, e: cut})
 				snap.signedOut[uid] = cut

@@ -42,3 +42,37 @@ func TestRestoreFromBeforeEndAllKeepsSessionsEnded(t *testing.T) {
 		t.Fatalf("fresh mirror, cookie of the ended generation: %v, want Revoked", v)
 	}
 }
+
+// TestOldSignOutTimesAreDroppedNotWrittenBack: a "signed out before" time
+// older than the session lifetime ends nothing any more. The snapshot drops
+// it from Redis, and a mirror that still remembers it does not take its
+// absence for a rollback.
+func TestOldSignOutTimesAreDroppedNotWrittenBack(t *testing.T) {
+	srv := redistest.Start(t)
+	s := openStore(t, srv)
+	s.SessionLifetime = time.Hour
+	m := runMirror(t, s)
+	ctx := context.Background()
+	old, recent := time.Now().Add(-2*time.Hour).UnixNano(), time.Now().Add(-time.Minute).UnixNano()
+	if err := s.commit(ctx, change{kind: feedUser, uid: "old", e: old}, change{kind: feedUser, uid: "recent", e: recent}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "mirror follows", func() bool {
+		m.mu.RLock()
+		defer m.mu.RUnlock()
+		return m.signedOut["recent"] == recent
+	})
+	snap, err := s.loadSnapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := snap.signedOut["old"]; ok || snap.signedOut["recent"] != recent {
+		t.Fatalf("snapshot sign-out times: %v", snap.signedOut)
+	}
+	if n, _ := s.rdb.HExists(ctx, keySignedOut, "old").Result(); n {
+		t.Fatal("an old sign-out time stays in redis")
+	}
+	if _, _, write := m.reconcile(snap); write || m.Rollbacks() != 0 {
+		t.Fatalf("dropped old time taken for a rollback (write %v, rollbacks %d)", write, m.Rollbacks())
+	}
+}

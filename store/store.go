@@ -45,6 +45,16 @@ type Store struct {
 	WaitReplicas int
 	// WaitTimeout bounds that WAIT; past it the change is ErrNotReplicated.
 	WaitTimeout time.Duration
+	// SessionLifetime is the longest a session lives. A "signed out before"
+	// time older than that can end no session any more and is dropped, so
+	// the list stays as small as the sign-outs of one lifetime; 0 keeps all.
+	SessionLifetime time.Duration
+}
+
+// staleCut reports whether a "signed out before" time (unix nanos) is older
+// than any session that could still be alive.
+func (s *Store) staleCut(cut int64) bool {
+	return s.SessionLifetime > 0 && cut < s.now().Add(-s.SessionLifetime).UnixNano()
 }
 
 // Open connects to the Redis named by rawURL, or, when rawURL is empty, starts

@@ -85,6 +85,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		return nil, err
 	}
 	st.WaitReplicas, st.WaitTimeout = cfg.Redis.WaitReplicas, cfg.Redis.WaitTimeout.Duration
+	st.SessionLifetime = cfg.Session.Lifetime.Duration
 	a := &App{Config: cfg, Log: log, Store: st, done: make(chan struct{})}
 	if warn := st.PersistenceWarning(ctx); warn != "" {
 		log.Warn(warn)
