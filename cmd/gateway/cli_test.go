@@ -345,15 +345,19 @@ func TestDemoQuickstart(t *testing.T) {
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"demo", "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0"}, strings.NewReader(""), &stdout, &stderr, nil)
+		done <- run(ctx, []string{"demo", "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0", "--portal-listen", "127.0.0.1:0"},
+			strings.NewReader(""), &stdout, &stderr, nil)
 	}()
-	var base, password string
+	var base, portal, password string
 	deadline := time.Now().Add(20 * time.Second)
-	for base == "" || password == "" {
+	for base == "" || password == "" || portal == "" {
 		for _, line := range strings.Split(stdout.String(), "\n") {
 			f := strings.Fields(line)
 			if len(f) >= 5 && f[0] == "Demo" && f[1] == "gateway" {
 				base = f[4]
+			}
+			if len(f) >= 2 && f[0] == "Portal" {
+				portal = f[len(f)-1]
 			}
 			if len(f) == 4 && f[0] == "demo" && f[2] == "password:" {
 				password = f[3]
@@ -382,13 +386,15 @@ func TestDemoQuickstart(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.Request.URL.Path != "/.gateway/login" {
-		t.Fatalf("demo without a session ended at %s, want the login page", resp.Request.URL)
+	login := resp.Request.URL
+	if login.Path != "/.gateway/login" || "http://"+login.Host != portal {
+		t.Fatalf("demo without a session ended at %s, want the login page on the portal %s", login, portal)
 	}
-	req, _ = http.NewRequest(http.MethodPost, base+"/.gateway/login",
-		strings.NewReader(url.Values{"username": {"demo"}, "password": {password}, "rd": {"/"}}.Encode()))
+	// Sign in on the portal; it hands the session back to the app.
+	req, _ = http.NewRequest(http.MethodPost, portal+"/.gateway/login",
+		strings.NewReader(url.Values{"username": {"demo"}, "password": {password}, "rd": {login.Query().Get("rd")}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", base)
+	req.Header.Set("Origin", portal)
 	req.Header.Set("Accept", "text/html")
 	resp, err = browser.Do(req)
 	if err != nil {
@@ -401,6 +407,16 @@ func TestDemoQuickstart(t *testing.T) {
 	}
 	if !strings.Contains(string(body), "X-Forwarded-Email") {
 		t.Error("demo app does not show the identity headers it received")
+	}
+	// The console is there, on the portal (a plain user gets 403, not 404).
+	req, _ = http.NewRequest(http.MethodGet, portal+"/.gateway/admin", nil)
+	req.Header.Set("Accept", "text/html")
+	if resp, err = browser.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("console on the demo's portal: %d, want 403 for a plain user", resp.StatusCode)
 	}
 
 	stop()

@@ -26,9 +26,17 @@ func (e *env) demo(ctx context.Context, args []string) error {
 	fs.SetOutput(e.stderr)
 	listen := fs.String("listen", "127.0.0.1:8080", "address of the gateway")
 	ops := fs.String("ops-listen", "127.0.0.1:9090", "address of /healthz, /readyz, /metrics")
+	portal := fs.String("portal-listen", "127.0.0.1:9443", "address of the portal (sign-in, Login & Security, support console)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	// The portal gets a port of its own, so the console (served only on a
+	// portal origin) works in the demo; bound first to know its URL.
+	portalLn, err := net.Listen("tcp", *portal)
+	if err != nil {
+		return fmt.Errorf("demo: %v; choose another address with --portal-listen, e.g. --portal-listen 127.0.0.1:0 for any free port", err)
+	}
+	defer portalLn.Close()
 	appLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -43,12 +51,15 @@ func (e *env) demo(ctx context.Context, args []string) error {
 	cfg.Secret = rand.Text() + rand.Text()
 	cfg.Cookie.Secure = false // plain HTTP on loopback
 	cfg.PublicPaths = []string{"/public/"}
+	cfg.PortalListen = portalLn.Addr().String()
+	cfg.PortalURL = "http://" + demoLoopback(cfg.PortalListen)
+	cfg.RedirectHosts = []string{"127.0.0.1", "localhost"} // the demo app's host, on any port
 	cfg.Log.Format = "text"
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	log := server.NewLogger(&cfg, e.stderr)
-	a, err := server.New(ctx, &cfg, log, server.Options{})
+	a, err := server.New(ctx, &cfg, log, server.Options{PortalListener: portalLn})
 	if err != nil {
 		return err
 	}
@@ -77,12 +88,24 @@ Demo gateway running at %s  (embedded store: everything is lost on exit)
 Open it in a browser and sign in as one of these demo users:
 %s
 (support and admin accounts must set up two-factor authentication at first sign-in.)
-Account page: %s/.gateway/account   Health and metrics: http://%s/metrics
+Portal (sign-in, Login & Security, support console) at %s
+Account page: %s/.gateway/account   Support console: %s/.gateway/admin
+Health and metrics: http://%s/metrics
 Press Ctrl-C to stop.
-`, a.BaseURL(), strings.Join(lines, "\n"), a.BaseURL(), a.OpsAddr)
+`, a.BaseURL(), strings.Join(lines, "\n"), cfg.PortalURL, cfg.PortalURL, cfg.PortalURL, a.OpsAddr)
 	<-ctx.Done()
 	a.Shutdown(5 * time.Second)
 	return nil
+}
+
+// demoLoopback is a listen address as a browser on this machine opens it:
+// a wildcard host becomes 127.0.0.1.
+func demoLoopback(addr string) string {
+	host, port, _ := net.SplitHostPort(addr)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // demoListenError names the demo's own flags: the server's message names the
@@ -108,7 +131,7 @@ func demoApp() http.Handler {
 td,th{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #ddd}code{background:#f3f3f3;padding:0 .25rem}</style></head>
 <body><h1>Demo app</h1>
 <p>This page is served by an app behind the gateway. {{if .User}}The gateway says you are <strong id="user">{{.User}}</strong>.{{else}}No identity headers: this is a public path.{{end}}</p>
-<p><a href="/.gateway/account">Login &amp; Security</a> · <a href="/public/">a public page</a></p>
+<p><a href="/.gateway/account">Login &amp; Security</a> (on the portal) · <a href="/public/">a public page</a></p>
 <form method="post" action="/.gateway/logout"><button type="submit" id="signout">Sign out</button></form>
 <h2>Request headers the app received</h2><table id="headers"><tr><th>Header</th><th>Value</th></tr>
 {{range .Headers}}<tr><td><code>{{.Name}}</code></td><td>{{.Value}}</td></tr>{{end}}</table>
