@@ -119,15 +119,28 @@ func startNginx(t *testing.T, gatewayAddr, appAddr string) string {
 // that another process took the port meanwhile.
 func tryNginx(t *testing.T, bin, dir, gatewayAddr, appAddr string) (base string, busy bool) {
 	t.Helper()
+	port := freePort(t)
+	return launchNginx(t, bin, dir, port, fmt.Sprintf(nginxConf, dir, port, gatewayAddr, appAddr))
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// launchNginx runs nginx with the configuration text, which listens on
+// port; busy reports that another process took the port meanwhile.
+func launchNginx(t *testing.T, bin, dir string, port int, text string) (base string, busy bool) {
+	t.Helper()
 	conf := filepath.Join(dir, "nginx.conf")
 	errLog := filepath.Join(dir, "error.log")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(nginxConf, dir, port, gatewayAddr, appAddr)), 0o600); err != nil {
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	// -p and -e keep every file nginx touches, even before it reads the
