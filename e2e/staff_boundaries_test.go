@@ -3,6 +3,9 @@ package e2e
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strings"
@@ -147,8 +150,17 @@ func TestAPITokensDieWithTheirOwner(t *testing.T) {
 	if !strings.Contains(staffJSONText(body), `"token_owner":"alice"`) {
 		t.Fatalf("audit API lacks the token owner: %v", body)
 	}
+	doc := consoleDoc(t, alice, "/.gateway/admin/audit?action=signout_all", http.StatusOK)
+	if owner := doc.Find(".audit-entry .token-owner").Text(); !strings.Contains(owner, "alice") {
+		t.Fatalf("audit page does not name the token's owner: %q", owner)
+	}
+	resp := alice.Get(t, "/.gateway/admin/audit.csv?action=signout_all")
+	recs, err := csv.NewReader(resp.Body).ReadAll()
+	if err != nil || len(recs) != 2 || recs[0][len(recs[0])-1] != "token_owner" || recs[1][len(recs[1])-1] != "alice" {
+		t.Fatalf("audit CSV: %v %v", recs, err)
+	}
 	// The console lists each token with its owner and days left.
-	doc := consoleDoc(t, alice, "/.gateway/admin/tokens", http.StatusOK)
+	doc = consoleDoc(t, alice, "/.gateway/admin/tokens", http.StatusOK)
 	doc.Find("tr.token").Each(func(_ int, s *goquery.Selection) {
 		if left := strings.TrimSpace(s.Find(".token-left").Text()); left != "90 days left" || !strings.Contains(s.Text(), "alice") {
 			t.Errorf("token row %q: %q left", strings.Join(strings.Fields(s.Text()), " "), left)
@@ -193,12 +205,24 @@ func TestAPITokensDieWithTheirOwner(t *testing.T) {
 		t.Errorf("the list shows a dead token as %q", left)
 	}
 	// A token whose owner no longer exists.
+	var orphanSecret string
 	orphan := &store.APIToken{Name: "orphan", Role: store.RoleSupport, OwnerID: "no-such-user", CreatedBy: "ghost"}
-	orphanSecret, err := a.Store.CreateAPIToken(context.Background(), orphan, time.Hour)
+	orphanSecret, err = a.Store.CreateAPIToken(context.Background(), orphan, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tokenRefusedWithin(t, b, orphanSecret, "token_owner_inactive", "owner gone")
+
+	// A token stored before tokens had an owner and an expiry date.
+	legacy := store.APITokenPrefix + strings.Repeat("a", 43)
+	sum := sha256.Sum256([]byte(legacy))
+	if err := a.Store.Client().HSet(context.Background(), "gw:apitoken:"+hex.EncodeToString(sum[:]),
+		"id", "legacy1", "name", "old-bot", "role", "admin", "by", "zed", "created", time.Now().Unix()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := tokenCall(t, a, legacy, "GET", "/.gateway/api/v1/users?q=v", nil); code != http.StatusUnauthorized || body["code"] != "invalid_token" {
+		t.Fatalf("token without owner and expiry: %d %v, want 401 invalid_token", code, body)
+	}
 }
 
 func TestAPITokensExpire(t *testing.T) {

@@ -29,7 +29,22 @@ func TestAPITokenLifecycle(t *testing.T) {
 		got.OwnerID != "u1" || !got.Expires.Equal(tok.Expires) {
 		t.Fatalf("find by secret: %+v %v", got, err)
 	}
+	// The record outlives the expiry by apiTokenKeep (so callers are told it
+	// expired), then Redis drops it and the list forgets it.
+	h, _ := s.rdb.HGet(ctx, keyAPITokens, tok.ID).Result()
+	if ttl := s.rdb.PTTL(ctx, keyAPIToken(h)).Val(); ttl < 30*24*time.Hour+apiTokenKeep-time.Minute || ttl > 30*24*time.Hour+apiTokenKeep {
+		t.Fatalf("token record lives %v, want 30 days plus %v", ttl, apiTokenKeep)
+	}
+	gone := &APIToken{Name: "dropped", Role: RoleSupport, OwnerID: "u1"}
+	if _, err := s.CreateAPIToken(ctx, gone, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	gh, _ := s.rdb.HGet(ctx, keyAPITokens, gone.ID).Result()
+	s.rdb.Del(ctx, keyAPIToken(gh))
 	list, err := s.FindAPITokens(ctx)
+	if n, _ := s.rdb.HLen(ctx, keyAPITokens).Result(); n != 1 {
+		t.Fatalf("the index keeps %d entries after a record was dropped, want 1", n)
+	}
 	if err != nil || len(list) != 1 || list[0].LastUsed.IsZero() {
 		t.Fatalf("list: %+v %v (want one token with a last use)", list, err)
 	}
