@@ -75,7 +75,7 @@ func (h *Handler) changePassword(ctx context.Context, w http.ResponseWriter, r *
 	} else if err != nil {
 		return err
 	}
-	if next == current {
+	if passwords.Normalize(next) == passwords.Normalize(current) {
 		return &passwordRefusal{Code: codeWeakPassword, Message: "Choose a new password that differs from your current one."}
 	}
 	ok, wait, err := h.checkPasswordAttempt(ctx, r, u, current)
@@ -130,6 +130,7 @@ func (h *Handler) passwordPage(p *store.Principal, errMsg string) templates.Pass
 }
 
 func (h *Handler) showPasswordPage(w http.ResponseWriter, r *http.Request, p *store.Principal) {
+	allowOwnScripts(w)
 	h.render(w, r, http.StatusOK, templates.AccountPassword(h.passwordPage(p, "")))
 }
 
@@ -141,12 +142,14 @@ func (h *Handler) submitPassword(w http.ResponseWriter, r *http.Request, p *stor
 	}
 	next := r.PostForm.Get("new_password")
 	if next != r.PostForm.Get("confirm_password") {
+		allowOwnScripts(w)
 		h.render(w, r, http.StatusUnprocessableEntity, templates.AccountPassword(
 			h.passwordPage(p, "The two new passwords don't match. Type the same new password twice.")))
 		return
 	}
 	ctx, cancel := actionContext(r)
 	defer cancel()
+	allowOwnScripts(w) // a refusal shows the form, with its meter, again
 	err := h.changePassword(ctx, w, r, p, r.PostForm.Get("current_password"), next)
 	var refusal *passwordRefusal
 	switch {

@@ -17,6 +17,7 @@ func (h *Handler) apiRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+p+"/sessions/{id}/revoke", h.withMeAPI(h.revokeMySession))
 	mux.HandleFunc("POST "+p+"/signout-all", h.withMeAPI(h.signOutMeEverywhere))
 	mux.HandleFunc("POST "+p+"/password", h.withMeAPI(h.changeMyPassword))
+	mux.HandleFunc("POST "+p+"/password/check", h.withMeAPI(h.checkMyNewPassword))
 	mux.HandleFunc("GET "+p+"/activity", h.withMeAPI(h.getMyActivity))
 }
 

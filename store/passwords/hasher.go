@@ -1,6 +1,7 @@
 // Package passwords hashes and verifies user passwords with argon2id and
-// checks new passwords against a length-and-blocklist policy (NIST SP
-// 800-63B style: no composition rules, reject known-breached passwords).
+// checks new passwords against one policy (NIST SP 800-63B-4: NFKC
+// normalisation, length bounds, no composition rules, no common, patterned
+// or account-derived passwords, a zxcvbn strength estimate).
 package passwords
 
 import (
@@ -133,7 +134,8 @@ func (h *Hasher) derive(ctx context.Context, p Params, password string, salt []b
 
 // Hash returns password hashed with a fresh random salt, in PHC string
 // format: $argon2id$v=19$m=65536,t=3,p=4$<salt>$<hash> (unpadded base64).
-// It returns ctx.Err() if ctx ends while waiting for a free slot.
+// The password is hashed in its NFKC form (Normalize), the form Check
+// judged. It returns ctx.Err() if ctx ends while waiting for a free slot.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if err := h.params.validate(); err != nil {
 		return "", fmt.Errorf("passwords: invalid params: %w", err)
@@ -142,7 +144,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("passwords: reading salt: %w", err)
 	}
-	key, err := h.derive(ctx, h.params, password, salt)
+	key, err := h.derive(ctx, h.params, Normalize(password), salt)
 	if err != nil {
 		return "", err
 	}
@@ -154,11 +156,30 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // change keep verifying (see NeedsRehash). A malformed encoded yields an
 // error wrapping ErrMalformedHash; a wrong password yields false, nil. It
 // returns ctx.Err() if ctx ends while waiting for a free slot.
+//
+// The password is tried in its NFKC form first, the form Hash stores. Hashes
+// made before passwords were normalised hold the password as it was typed,
+// so when NFKC changes the password (a full-width letter, a no-break space,
+// a decomposed accent) the typed form is tried too: such a person keeps
+// signing in, and their next password change stores the normalised form.
+// Only passwords NFKC changes pay for the second hash, whether the account
+// exists or not (VerifyDummy goes through here), so timing tells nothing
+// about the account.
 func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok bool, err error) {
 	p, salt, want, err := decode(encoded)
 	if err != nil {
 		return false, err
 	}
+	normal := Normalize(password)
+	ok, err = h.verifyForm(ctx, p, salt, want, normal)
+	if ok || err != nil || normal == password {
+		return ok, err
+	}
+	return h.verifyForm(ctx, p, salt, want, password)
+}
+
+// verifyForm derives one form of a password and compares it with want.
+func (h *Hasher) verifyForm(ctx context.Context, p Params, salt, want []byte, password string) (bool, error) {
 	got, err := h.derive(ctx, p, password, salt)
 	if err != nil {
 		return false, err

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/argon2"
 )
 
 func testHasher(t *testing.T, maxConcurrent int) *Hasher {
@@ -249,4 +251,49 @@ func TestVerifyDummy(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	h.VerifyDummy(ctx, "anything")
+}
+
+// TestNormalizedHashing: a password is hashed in its NFKC form, so the same
+// password typed composed or decomposed, or with full-width letters, signs
+// in; a hash made before normalisation (of the typed form) still verifies.
+func TestNormalizedHashing(t *testing.T) {
+	h := testHasher(t, 0)
+	ctx := context.Background()
+	composed, decomposed := "caf\u00e9 au lait 42", "cafe\u0301 au lait 42"
+	enc, err := h.Hash(ctx, decomposed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pw := range []string{composed, decomposed} {
+		if ok, err := h.Verify(ctx, enc, pw); err != nil || !ok {
+			t.Errorf("Verify(%q) against the hash of %q = %v, %v; want true", pw, decomposed, ok, err)
+		}
+	}
+	if enc2, _ := h.Hash(ctx, "ｐａｓｓ ｐｈｒａｓｅ"); !mustVerify(t, h, enc2, "pass phrase") {
+		t.Error("full-width password does not verify as its ASCII form")
+	}
+
+	// A hash of the raw, non-NFKC form, as stored before normalisation.
+	p := h.Params()
+	salt := make([]byte, p.SaltLen)
+	legacy := encode(p, salt, argon2IDKey(decomposed, salt, p))
+	if !mustVerify(t, h, legacy, decomposed) {
+		t.Error("a hash of the typed (decomposed) form no longer verifies")
+	}
+	if mustVerify(t, h, legacy, "cafe au lait 42") {
+		t.Error("a different password verified against the legacy hash")
+	}
+}
+
+func mustVerify(t *testing.T, h *Hasher, enc, pw string) bool {
+	t.Helper()
+	ok, err := h.Verify(context.Background(), enc, pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}
+
+func argon2IDKey(pw string, salt []byte, p Params) []byte {
+	return argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 }
