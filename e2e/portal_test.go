@@ -253,6 +253,10 @@ func TestWithoutAPortalTheConsoleAndStaffAPIAreOff(t *testing.T) {
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("staff reset-link without a portal: %d, want 404", resp.StatusCode)
 	}
+	// Whatever the credential: the routes are not there at all.
+	if resp := g.NewClient(t).Get(t, "/.gateway/api/v1/users?q=a", "Authorization", "Bearer gwt_not_a_token"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("staff API with a bearer token without a portal: %d, want 404", resp.StatusCode)
+	}
 	// The person's own pages keep working on the one origin.
 	if code, _ := staffCall(t, c, "GET", "/.gateway/api/v1/me", nil); code != http.StatusOK {
 		t.Errorf("me without a portal: %d", code)
@@ -286,5 +290,29 @@ func TestStartUpWarnsWithoutAPortal(t *testing.T) {
 		if warned == portal {
 			t.Errorf("portal %v: warning logged %v:\n%s", portal, warned, logs.String())
 		}
+	}
+}
+
+func TestAppCannotSetThePortalsCookie(t *testing.T) {
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/plant" {
+			harness.EchoHandler().ServeHTTP(w, r)
+			return
+		}
+		w.Header().Add("Set-Cookie", "gateway_portal=planted; Path=/")
+		w.Header().Add("Set-Cookie", "gateway_session=planted; Path=/")
+		w.Header().Add("Set-Cookie", "app_pref=dark; Path=/")
+		w.WriteHeader(http.StatusOK)
+	})
+	g := portalGateway(t, harness.Options{Upstream: app})
+	g.CreateUser(t, "ann")
+	c := portalSignIn(t, g, "ann")
+	resp := c.Get(t, "/plant")
+	var names []string
+	for _, ck := range resp.Cookies() {
+		names = append(names, ck.Name)
+	}
+	if len(names) != 1 || names[0] != "app_pref" {
+		t.Errorf("cookies the app could set through the gateway: %v, want only app_pref", names)
 	}
 }
