@@ -75,4 +75,11 @@ func TestHungRedisFailsFastAndRecovers(t *testing.T) {
 	if code, r, _ := readyz(t, g); code != http.StatusOK || r.Redis != "ok" || r.Mirror.State != "following" || r.Mirror.Lag == nil || *r.Mirror.Lag != 0 {
 		t.Errorf("/readyz after the hang: %d %+v", code, r)
 	}
+	_, m = opsGet(t, g, "/metrics")
+	if v := metricValue(t, m, `gateway_mirror_reloads_total`); v < 1 {
+		t.Errorf("reloads = %v after the follower reconnected, want ≥ 1", v)
+	}
+	if v := metricValue(t, m, `gateway_mirror_state{state="following"}`); v != 1 {
+		t.Errorf("state metric following = %v after the hang, want 1", v)
+	}
 }

@@ -108,10 +108,15 @@ func TestMirrorStateFollowsRedis(t *testing.T) {
 	}
 	out := logs.String()
 	for _, want := range []string{
-		"from=following to=stale", "from=stale to=redis_down", "to=following",
+		"level=WARN msg=\"revocation mirror: state changed\" from=following to=stale",
+		"level=WARN msg=\"revocation mirror: state changed\" from=stale to=redis_down",
+		"level=INFO msg=\"revocation mirror: state changed\" from=",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q:\n%s", want, out)
 		}
+	}
+	if !strings.Contains(out, "to=following") {
+		t.Errorf("log lacks the return to following:\n%s", out)
 	}
 }
