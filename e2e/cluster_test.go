@@ -122,23 +122,33 @@ func (p *probe) healthySince(d time.Duration) bool {
 	return n > 0
 }
 
-// clusterRig is two gateway replicas on one real Redis Cluster, with a
-// signed-in person probing each replica on a proxied path (served from the
-// replica's revocation mirror) and on the account API (which reads the
-// person's own records in Redis).
+// replicaRig is two gateway replicas on one Redis topology, whose probes
+// have a signed-in person request each replica on a proxied path (served
+// from the replica's revocation mirror) and on the account API (which reads
+// the person's own records in Redis).
+type replicaRig struct {
+	a, b *harness.Gateway
+}
+
+func startReplicaRig(t *testing.T, redisURL string) replicaRig {
+	t.Helper()
+	secret := rand.Text() + rand.Text()
+	return replicaRig{
+		a: harness.Start(t, harness.Options{RedisURL: redisURL, Secret: secret}),
+		b: harness.Start(t, harness.Options{RedisURL: redisURL, Secret: secret}),
+	}
+}
+
+// clusterRig is a replicaRig on a real Redis Cluster.
 type clusterRig struct {
+	replicaRig
 	cluster *redistest.Cluster
-	a, b    *harness.Gateway
 }
 
 func startClusterRig(t *testing.T) *clusterRig {
 	t.Helper()
 	c := redistest.StartCluster(t)
-	secret := rand.Text() + rand.Text()
-	r := &clusterRig{cluster: c}
-	r.a = harness.Start(t, harness.Options{RedisURL: c.URL(), Secret: secret})
-	r.b = harness.Start(t, harness.Options{RedisURL: c.URL(), Secret: secret})
-	return r
+	return &clusterRig{replicaRig: startReplicaRig(t, c.URL()), cluster: c}
 }
 
 // userOnOtherMaster creates users until one's records live on a master
@@ -159,7 +169,7 @@ func (r *clusterRig) userOnOtherMaster(t *testing.T, avoid *redistest.ClusterNod
 
 // probes signs name in on replica A and probes both replicas with the same
 // cookie, on the proxied path and on the account API.
-func (r *clusterRig) probes(t *testing.T, ctx context.Context, wg *sync.WaitGroup, name string) []*probe {
+func (r replicaRig) probes(t *testing.T, ctx context.Context, wg *sync.WaitGroup, name string) []*probe {
 	t.Helper()
 	onA := r.a.NewClient(t)
 	onA.Login(t, name, harness.TestPassword)
@@ -207,7 +217,7 @@ func waitRecovered(t *testing.T, ps []*probe, until time.Time) {
 // revocationEnforced signs a fresh person in after the recovery (no user
 // lost, sign-in works), signs them out on A, and checks both replicas
 // refuse the cookie.
-func (r *clusterRig) revocationEnforced(t *testing.T, name string) {
+func (r replicaRig) revocationEnforced(t *testing.T, name string) {
 	t.Helper()
 	onA := r.a.NewClient(t)
 	onA.Login(t, name, harness.TestPassword)
@@ -234,6 +244,15 @@ func (r *clusterRig) killAndMeasure(t *testing.T, what string, master, replica *
 	killed := time.Now()
 	master.Kill(t)
 	promoted := r.cluster.WaitPromoted(t, replica, 15*time.Second)
+	r.measureRecovery(t, what, killed, promoted, ps)
+	r.cluster.WaitHealthy(t, 10*time.Second)
+}
+
+// measureRecovery waits until every probe succeeds again, checks it did so
+// within 5 s of the promotion, with only 503s meanwhile and no slow answer,
+// and logs the figures; then both replicas must be ready again.
+func (r replicaRig) measureRecovery(t *testing.T, what string, killed, promoted time.Time, ps []*probe) {
+	t.Helper()
 	waitRecovered(t, ps, promoted.Add(8*time.Second))
 	t.Logf("%s: replica promoted %v after the kill", what, promoted.Sub(killed).Round(time.Millisecond))
 	for _, p := range ps {
@@ -254,7 +273,50 @@ func (r *clusterRig) killAndMeasure(t *testing.T, what string, master, replica *
 	for _, g := range []*harness.Gateway{r.a, r.b} {
 		pollOps(t, g, "/readyz", http.StatusOK, time.Until(promoted.Add(5*time.Second)))
 	}
-	r.cluster.WaitHealthy(t, 10*time.Second)
+}
+
+// hangAndMeasure hangs the master holding the slot every request needs
+// (pause) for 4.5 s, past the mirror's 3 s bound, while nothing can take its
+// place: every answer, /readyz's included, must come fast and be a 200 or a
+// 503; after resume everything succeeds again.
+func (r replicaRig) hangAndMeasure(t *testing.T, what string, pause, resume func(), ps []*probe) {
+	t.Helper()
+	pause()
+	paused := time.Now()
+	// Past the mirror's 3 s staleness bound, so that the proxied path
+	// answers 503 too.
+	var readyzSlowest time.Duration
+	for time.Since(paused) < 4500*time.Millisecond {
+		for _, g := range []*harness.Gateway{r.a, r.b} {
+			code, body, took := readyz(t, g)
+			readyzSlowest = max(readyzSlowest, took)
+			if took > slowAnswer || (code != http.StatusOK && code != http.StatusServiceUnavailable) {
+				t.Errorf("/readyz while the master hangs: %d %+v after %v", code, body, took)
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, g := range []*harness.Gateway{r.a, r.b} {
+		if code, body, _ := readyz(t, g); code != http.StatusServiceUnavailable || body.Redis == "ok" {
+			t.Errorf("/readyz 4.5 s into the hang: %d %+v", code, body)
+		}
+	}
+	for _, p := range ps {
+		o := p.outage(paused)
+		if o.failed == 0 || len(o.odd) > 0 || o.slowest > slowAnswer {
+			t.Errorf("%s while the master hangs: %d failed (other than 503: %v), slowest %v", p.name, o.failed, o.odd, o.slowest)
+		}
+		t.Logf("%s, %s: %d answers 503, the first %v after SIGSTOP; slowest answer %v",
+			what, p.name, o.failed, o.firstFail.Sub(paused).Round(time.Millisecond), o.slowest.Round(time.Millisecond))
+	}
+	t.Logf("%s: /readyz slowest %v", what, readyzSlowest.Round(time.Millisecond))
+	resume()
+	resumed := time.Now()
+	waitRecovered(t, ps, resumed.Add(10*time.Second))
+	for _, p := range ps {
+		o := p.outage(paused)
+		t.Logf("%s, %s: succeeding again %v after SIGCONT", what, p.name, o.recovered.Sub(resumed).Round(time.Millisecond))
+	}
 }
 
 // A Redis Cluster master dies (SIGKILL) — first the one holding the slot
@@ -303,42 +365,7 @@ func TestClusterMasterFailures(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
 		ps := r.probes(t, ctx, &wg, "alice")
-		master.Pause(t)
-		paused := time.Now()
-		// Past the mirror's 3 s staleness bound, so that the proxied path
-		// answers 503 too.
-		var readyzSlowest time.Duration
-		for time.Since(paused) < 4500*time.Millisecond {
-			for _, g := range []*harness.Gateway{r.a, r.b} {
-				code, body, took := readyz(t, g)
-				readyzSlowest = max(readyzSlowest, took)
-				if took > slowAnswer || (code != http.StatusOK && code != http.StatusServiceUnavailable) {
-					t.Errorf("/readyz while the master hangs: %d %+v after %v", code, body, took)
-				}
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-		for _, g := range []*harness.Gateway{r.a, r.b} {
-			if code, body, _ := readyz(t, g); code != http.StatusServiceUnavailable || body.Redis == "ok" {
-				t.Errorf("/readyz 4.5 s into the hang: %d %+v", code, body)
-			}
-		}
-		for _, p := range ps {
-			o := p.outage(paused)
-			if o.failed == 0 || len(o.odd) > 0 || o.slowest > slowAnswer {
-				t.Errorf("%s while the master hangs: %d failed (other than 503: %v), slowest %v", p.name, o.failed, o.odd, o.slowest)
-			}
-			t.Logf("hot-path master hung, %s: %d answers 503, the first %v after SIGSTOP; slowest answer %v",
-				p.name, o.failed, o.firstFail.Sub(paused).Round(time.Millisecond), o.slowest.Round(time.Millisecond))
-		}
-		t.Logf("hot-path master hung: /readyz slowest %v", readyzSlowest.Round(time.Millisecond))
-		master.Resume(t)
-		resumed := time.Now()
-		waitRecovered(t, ps, resumed.Add(10*time.Second))
-		for _, p := range ps {
-			o := p.outage(paused)
-			t.Logf("hot-path master hung, %s: succeeding again %v after SIGCONT", p.name, o.recovered.Sub(resumed).Round(time.Millisecond))
-		}
+		r.hangAndMeasure(t, "hot-path master hung", func() { master.Pause(t) }, func() { master.Resume(t) }, ps)
 		cancel()
 		wg.Wait()
 		r.revocationEnforced(t, "dave")
