@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/authgate/gateway/config"
@@ -23,21 +24,32 @@ func signedInRequest(b *testing.B) (*harness.Gateway, *http.Request) {
 // signedInRequestWith is signedInRequest with the access log written to
 // access (nil: off).
 func signedInRequestWith(b *testing.B, access io.Writer) (*harness.Gateway, *http.Request) {
+	return signedInRequestOn(b, harness.Options{AccessLog: access})
+}
+
+// signedInRequestOn is signedInRequest with harness options (a portal, an
+// access log); the request is for the app host, with the app's cookie.
+func signedInRequestOn(b *testing.B, o harness.Options) (*harness.Gateway, *http.Request) {
 	b.Helper()
-	g := harness.Start(b, harness.Options{AccessLog: access, Configure: func(c *config.Config) {
+	access := o.AccessLog
+	o.Configure = func(c *config.Config) {
 		off, err := config.ParseRate("off")
 		if err != nil {
 			b.Fatal(err)
 		}
 		c.RateLimit.PerSession = off
 		c.Log.Access = access != nil
-	}})
-	g.CreateUser(b, "bench")
-	c := g.NewClient(b)
-	c.Login(b, "bench", harness.TestPassword)
+	}
+	g := harness.Start(b, o)
+	u := g.CreateUser(b, "bench")
+	rec := httptest.NewRecorder()
+	if _, err := g.Sessions.Issue(b.Context(), rec, store.IssueOptions{UserID: u.ID, IP: "127.0.0.1"}); err != nil {
+		b.Fatal(err)
+	}
 	req := httptest.NewRequest(http.MethodGet, "/app/page", nil)
 	req.RemoteAddr = "127.0.0.1:40000"
-	req.AddCookie(&http.Cookie{Name: g.Config.Cookie.Name, Value: c.SessionCookie()})
+	req.Host = strings.TrimPrefix(g.URL, "http://")
+	req.AddCookie(rec.Result().Cookies()[0])
 	if _, out := g.Sessions.Authenticate(req); out != store.Valid {
 		b.Fatalf("warm-up: outcome %v", out)
 	}
@@ -90,4 +102,8 @@ func BenchmarkProxy(b *testing.B) {
 	b.Run("bare", func(b *testing.B) { run(b, bare, req) })
 	b.Run("gateway", func(b *testing.B) { run(b, g.Handler, req) })
 	b.Run("gateway+access_log", func(b *testing.B) { run(b, gl.Handler, reqLogged) })
+	// With a portal every request also decides its host (the portal's or
+	// an app's) before anything else.
+	gp, reqPortal := signedInRequestOn(b, harness.Options{Portal: true})
+	b.Run("gateway+portal", func(b *testing.B) { run(b, gp.Handler, reqPortal) })
 }
