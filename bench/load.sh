@@ -18,6 +18,7 @@
 #   PROFILE=/tmp/prof bench/load.sh        # also CPU and heap profiles of the gateway under load
 #   EXTRAS=0 bench/load.sh                 # skip propagation and sign-in timing
 #   GW_GOGC=200 bench/load.sh              # GOGC (and GW_GOMEMLIMIT) for the gateway process only
+#   GW_ACCESS_LOG=1 bench/load.sh          # with log.access on (lines go to a file in the temp dir)
 #
 # Installs wrk, redis-server and nginx-light with apt-get if missing.
 set -euo pipefail
@@ -150,6 +151,7 @@ GW_ENV=(
 	GATEWAY_RATE_LIMIT_PER_SESSION=1000000/s GATEWAY_RATE_LIMIT_SESSION_BURST=1000000
 )
 [ -n "$PROFILE" ] && GW_ENV+=(GATEWAY_OPS_PPROF=true)
+[ "${GW_ACCESS_LOG:-0}" = 1 ] && GW_ENV+=(GATEWAY_LOG_ACCESS=true)
 [ -n "${GW_GOGC:-}" ] && GW_ENV+=(GOGC="$GW_GOGC")
 [ -n "${GW_GOMEMLIMIT:-}" ] && GW_ENV+=(GOMEMLIMIT="$GW_GOMEMLIMIT")
 env "${GW_ENV[@]}" "${PIN_SERVER[@]}" "$tmp/gateway" serve >"$tmp/gateway.log" 2>&1 &
@@ -202,6 +204,7 @@ run() {
 		'BEGIN {printf "%s %s %s %d %.1f %.1f\n", rps, p50, p99, n, c*1e6/hz/n, u*1e6/hz/n}'
 }
 
+echo "gateway $(git describe --always --dirty 2>/dev/null || echo '(no git)'); extra settings: ${GW_ENV[*]:9}"
 echo "warming up…"
 for u in "$BARE" "$GATEWAY" "$NGINXURL"; do "${PIN_LOAD[@]}" wrk -t1 -c"$HEAVY" -d2s -H "$HDR" "$u/api" >/dev/null; done
 
