@@ -100,7 +100,7 @@ func (h *Handler) doLock(ctx context.Context, _ *staffActor, u *store.User, in *
 	if aerr := h.staffSignOut(ctx, in, u); aerr != nil {
 		return nil, aerr
 	}
-	return &actionResult{eventType: store.EventLocked,
+	return &actionResult{eventType: store.EventLocked, detail: h.retireTokens(ctx, u, u.Roles, true),
 		text: "locked your account and signed you out of all devices", notice: "locked"}, nil
 }
 
@@ -172,7 +172,7 @@ func (h *Handler) doDisable(ctx context.Context, _ *staffActor, u *store.User, i
 	if aerr := h.staffSignOut(ctx, in, u); aerr != nil {
 		return nil, aerr
 	}
-	return &actionResult{eventType: store.EventDisabled,
+	return &actionResult{eventType: store.EventDisabled, detail: h.retireTokens(ctx, u, u.Roles, true),
 		text: "disabled your account and signed you out of all devices", notice: "disabled"}, nil
 }
 
@@ -201,6 +201,30 @@ func (h *Handler) doRoles(ctx context.Context, _ *staffActor, u *store.User, in 
 		return nil, aerr
 	}
 	list := strings.Join(roles, ", ")
+	detail := "roles " + strings.Join(u.Roles, ", ") + " → " + list
+	if retired := h.retireTokens(ctx, u, roles, u.Disabled); retired != "" {
+		detail += "; " + retired
+	}
 	return &actionResult{eventType: store.EventStaffAction, text: "changed your roles to " + list,
-		detail: "roles " + strings.Join(u.Roles, ", ") + " → " + list, notice: "roles_changed"}, nil
+		detail: detail, notice: "roles_changed"}, nil
+}
+
+// retireTokens revokes the API tokens u owns that u, with roles and
+// disabled as just written, no longer covers, so they stay dead if u is
+// restored later, and says which for the audit entry ("" when none). On
+// failure the tokens are still refused on every call (the owner check in
+// staffFromToken); only their permanence is lost, which is logged.
+func (h *Handler) retireTokens(ctx context.Context, u *store.User, roles []string, disabled bool) string {
+	gone, err := h.Store.RetireAPITokensOf(ctx, &store.UserState{ID: u.ID, Roles: roles, Disabled: disabled})
+	if err != nil {
+		h.Log.Error("retire api tokens of a changed owner", "err", err.Error(), "owner", u.Username)
+	}
+	if len(gone) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(gone))
+	for _, t := range gone {
+		names = append(names, "“"+t.Name+"” (id "+t.ID+")")
+	}
+	return "revoked their API tokens " + strings.Join(names, ", ")
 }

@@ -61,7 +61,7 @@ func (h *Handler) tokenStanding(r *http.Request, t *store.APIToken) (expires, le
 	}
 	if h.UserStates != nil {
 		owner, err := h.UserStates.FindUserState(r.Context(), t.OwnerID)
-		if err == nil && !tokenOwnerOK(t, owner) {
+		if err == nil && !t.CoveredBy(owner) {
 			return expires, "refused: its owner is disabled, locked, gone or lacks the role", true
 		}
 	}

@@ -114,7 +114,8 @@ func (h *Handler) staffFromSession(w http.ResponseWriter, r *http.Request, p *st
 }
 
 // staffFromToken admits a live API token whose role covers the route: not
-// expired, and whose owner may still do what the token does (tokenOwnerOK).
+// expired, and whose owner may still do what the token does
+// (store.APIToken.CoveredBy).
 // Every refusal is 401 with a code that says which.
 func (h *Handler) staffFromToken(w http.ResponseWriter, r *http.Request, rt staffRoute) (*staffActor, bool) {
 	scheme, secret, _ := strings.Cut(r.Header.Get("Authorization"), " ")
@@ -150,7 +151,10 @@ func (h *Handler) staffFromToken(w http.ResponseWriter, r *http.Request, rt staf
 		h.unavailable(w, r)
 		return nil, false
 	}
-	if !tokenOwnerOK(t, owner) {
+	// The owner's state comes from memory, so this refuses a token the
+	// moment its owner is disabled, locked, deleted or demoted below it, on
+	// every replica (the mirror drops the owner's state on any change).
+	if !t.CoveredBy(owner) {
 		h.refuseToken(w, r, t, "token_owner_inactive",
 			"the API token's owner ("+t.CreatedBy+") is disabled, locked or gone, or no longer holds the token's role; the token no longer works")
 		return nil, false
@@ -160,25 +164,6 @@ func (h *Handler) staffFromToken(w http.ResponseWriter, r *http.Request, rt staf
 		return nil, false
 	}
 	return &staffActor{Role: t.Role, Token: t}, true
-}
-
-// tokenOwnerOK is the rule that ties a token to its owner, checked on every
-// call: the owner exists, is neither locked nor disabled, and still holds a
-// staff role at least as strong as the token's. So a token dies the moment
-// its owner is disabled, locked, deleted or demoted below it, on every
-// replica (the mirror drops the owner's state on any change), and works
-// again only if an admin restores the owner before it expires.
-func tokenOwnerOK(t *store.APIToken, owner *store.UserState) bool {
-	if owner == nil || owner.Disabled {
-		return false
-	}
-	switch t.Role {
-	case store.RoleAdmin:
-		return owner.HasRole(store.RoleAdmin)
-	case store.RoleSupport:
-		return owner.HasRole(store.RoleAdmin) || owner.HasRole(store.RoleSupport)
-	}
-	return false
 }
 
 // refuseToken answers 401 for an API token that cannot be used (t is nil

@@ -112,6 +112,18 @@ func tokenRefusedWithin(t *testing.T, g *harness.Gateway, secret, code, what str
 	}
 }
 
+// tokenWorksWithin polls until secret is accepted on g.
+func tokenWorksWithin(t *testing.T, g *harness.Gateway, secret, what string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for !tokenWorks(t, g, secret) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: token still refused after 2s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // tokenWorks reports whether a token is accepted on g.
 func tokenWorks(t *testing.T, g *harness.Gateway, secret string) bool {
 	t.Helper()
@@ -167,42 +179,65 @@ func TestAPITokensDieWithTheirOwner(t *testing.T) {
 		}
 	})
 
-	// Demoted to support: the admin token dies on both replicas; the
-	// support token does not exceed her role and keeps working.
-	if resp := zed.PostForm(t, "/.gateway/admin/users/alice/roles", url.Values{"role": {"support"}, "reason": {"moved to helpdesk"}}); resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("demote alice: %d", resp.StatusCode)
+	// Every call checks the owner's current state. Demoted to support by
+	// any means (here a raw write, as a restored backup or another tool
+	// would make it): the admin token is refused at once on both replicas;
+	// the support token does not exceed her role and keeps working.
+	ctx := context.Background()
+	setRoles := func(roles ...string) {
+		t.Helper()
+		if err := a.Store.UpdateUser(ctx, aliceU.ID, store.UserUpdate{Roles: roles}); err != nil {
+			t.Fatal(err)
+		}
 	}
+	setRoles("support")
 	tokenRefusedWithin(t, b, adminTok, "token_owner_inactive", "owner demoted, other replica")
 	tokenRefusedWithin(t, a, adminTok, "token_owner_inactive", "owner demoted")
 	if !tokenWorks(t, b, supportTok) {
 		t.Fatal("a support token died when its owner became support")
 	}
-	// Locked: every token of hers dies, on both replicas.
+	setRoles("admin")
+	tokenWorksWithin(t, b, adminTok, "owner an admin again")
+	// Disabled, likewise: refused on both replicas, and listed as refused.
+	disableUser(t, a, aliceU.ID)
+	tokenRefusedWithin(t, b, adminTok, "token_owner_inactive", "owner disabled, other replica")
+	tokenRefusedWithin(t, a, supportTok, "token_owner_inactive", "owner disabled")
+	doc = consoleDoc(t, zed, "/.gateway/admin/tokens", http.StatusOK)
+	if left := doc.Find("tr.token .token-left").First().Text(); !strings.HasPrefix(left, "refused") {
+		t.Errorf("the list shows a dead token as %q", left)
+	}
+	enabled := false
+	if err := a.Store.UpdateUser(ctx, aliceU.ID, store.UserUpdate{Disabled: &enabled}); err != nil {
+		t.Fatal(err)
+	}
+	tokenWorksWithin(t, b, supportTok, "owner enabled again")
+
+	// A lock, disable or demotion made by staff also revokes the tokens it
+	// kills, so they stay dead when the owner is restored.
+	if resp := zed.PostForm(t, "/.gateway/admin/users/alice/roles", url.Values{"role": {"support"}, "reason": {"moved to helpdesk"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("demote alice: %d", resp.StatusCode)
+	}
+	tokenRefusedWithin(t, b, adminTok, "invalid_token", "demoted by staff, other replica")
+	if es := staffAudit(t, a, store.AuditFilter{Action: store.AuditRolesChange, Target: "alice"}); len(es) != 1 || !strings.Contains(es[0].Detail, "siem-export") {
+		t.Fatalf("the roles change does not name the token it revoked: %+v", es)
+	}
+	if !tokenWorks(t, b, supportTok) {
+		t.Fatal("the demotion revoked a token it still covers")
+	}
 	if code, body := staffCall(t, zed, "POST", "/.gateway/api/v1/users/alice/lock", staffReason("laptop stolen")); code != http.StatusNoContent {
 		t.Fatalf("lock alice: %d %v", code, body)
 	}
-	tokenRefusedWithin(t, b, supportTok, "token_owner_inactive", "owner locked, other replica")
-	tokenRefusedWithin(t, a, supportTok, "token_owner_inactive", "owner locked")
+	tokenRefusedWithin(t, b, supportTok, "invalid_token", "locked by staff, other replica")
 	if code, _ := staffCall(t, zed, "POST", "/.gateway/api/v1/users/alice/unlock", staffReason("laptop found")); code != http.StatusNoContent {
 		t.Fatalf("unlock alice: %d", code)
 	}
 	if resp := zed.PostForm(t, "/.gateway/admin/users/alice/roles", url.Values{"role": {"admin"}, "reason": {"back"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("promote alice: %d", resp.StatusCode)
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for !tokenWorks(t, b, adminTok) {
-		if time.Now().After(deadline) {
-			t.Fatal("tokens of a restored owner stay refused")
+	for _, tok := range []string{adminTok, supportTok} {
+		if code, body := tokenCall(t, b, tok, "GET", "/.gateway/api/v1/users?q=v", nil); code != http.StatusUnauthorized || body["code"] != "invalid_token" {
+			t.Errorf("a revoked token of a restored owner: %d %v, want 401 invalid_token", code, body)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	// Disabled (here as `gateway users disable` does it): refused on both.
-	disableUser(t, a, aliceU.ID)
-	tokenRefusedWithin(t, b, adminTok, "token_owner_inactive", "owner disabled, other replica")
-	tokenRefusedWithin(t, a, adminTok, "token_owner_inactive", "owner disabled")
-	doc = consoleDoc(t, zed, "/.gateway/admin/tokens", http.StatusOK)
-	if left := doc.Find("tr.token .token-left").First().Text(); !strings.HasPrefix(left, "refused") {
-		t.Errorf("the list shows a dead token as %q", left)
 	}
 	// A token whose owner no longer exists.
 	var orphanSecret string

@@ -34,7 +34,7 @@ type APIToken struct {
 	// Role is what the token may do: RoleSupport or RoleAdmin.
 	Role string
 	// OwnerID is the user id of the admin who made it: the token works only
-	// while its owner may still do what the token does (admin.tokenOwnerOK).
+	// while its owner may still do what the token does (CoveredBy).
 	// Empty for tokens made before tokens had owners, which are refused.
 	OwnerID string
 	// CreatedBy is the username of the admin who made it (its owner).
@@ -47,6 +47,46 @@ type APIToken struct {
 }
 
 func keyAPIToken(hash string) string { return prefixAPIToken + hash }
+
+// CoveredBy is the rule that ties a token to its owner: the owner exists,
+// is neither locked nor disabled, and holds a staff role at least as strong
+// as the token's. The staff API checks it on every call, against the
+// replica's in-memory state of the owner; RetireAPITokensOf applies it when
+// an owner is locked, disabled or demoted.
+func (t *APIToken) CoveredBy(owner *UserState) bool {
+	if owner == nil || owner.Disabled || owner.ID != t.OwnerID {
+		return false
+	}
+	switch t.Role {
+	case RoleAdmin:
+		return owner.HasRole(RoleAdmin)
+	case RoleSupport:
+		return owner.HasRole(RoleAdmin) || owner.HasRole(RoleSupport)
+	}
+	return false
+}
+
+// RetireAPITokensOf revokes the tokens owned by owner.ID that owner, in the
+// state given (the state just written), no longer covers, and returns
+// them: so a token killed by locking, disabling or demoting its owner stays
+// dead when the owner is restored.
+func (s *Store) RetireAPITokensOf(ctx context.Context, owner *UserState) ([]*APIToken, error) {
+	all, err := s.FindAPITokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*APIToken
+	for _, t := range all {
+		if t.OwnerID != owner.ID || t.CoveredBy(owner) {
+			continue
+		}
+		if _, err := s.DeleteAPIToken(ctx, t.ID); err != nil && !errors.Is(err, ErrNotFound) {
+			return out, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
 
 // CreateAPIToken stores t, owned by t.OwnerID, working for ttl (at most
 // APITokenMaxTTL); ID, Created and Expires are filled in. It returns the

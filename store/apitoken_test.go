@@ -82,3 +82,29 @@ func TestAPITokenLifecycle(t *testing.T) {
 		}
 	}
 }
+
+func TestAPITokenCoveredByItsOwner(t *testing.T) {
+	owner := func(disabled bool, roles ...string) *UserState {
+		return &UserState{ID: "u1", Roles: roles, Disabled: disabled}
+	}
+	for _, c := range []struct {
+		role  string
+		owner *UserState
+		want  bool
+	}{
+		{RoleAdmin, owner(false, RoleAdmin), true},
+		{RoleAdmin, owner(false, RoleSupport), false},
+		{RoleAdmin, owner(true, RoleAdmin), false},
+		{RoleSupport, owner(false, RoleAdmin), true},
+		{RoleSupport, owner(false, RoleSupport), true},
+		{RoleSupport, owner(false, RoleUser), false},
+		{RoleSupport, owner(true, RoleSupport), false},
+		{RoleSupport, nil, false},
+		{RoleSupport, &UserState{ID: "u2", Roles: []string{RoleAdmin}}, false},
+	} {
+		tok := &APIToken{Role: c.role, OwnerID: "u1"}
+		if got := tok.CoveredBy(c.owner); got != c.want {
+			t.Errorf("%s token, owner %+v: %v, want %v", c.role, c.owner, got, c.want)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/authgate/gateway/internal/testkit/harness"
 	"github.com/authgate/gateway/internal/testkit/redistest"
+	"github.com/authgate/gateway/store"
 )
 
 // syncBuffer is a bytes.Buffer safe for the logger and the test at once.
@@ -176,9 +177,20 @@ func TestUsersCommands(t *testing.T) {
 		t.Errorf("users passwd for an unknown user: %v", err)
 	}
 
-	// disable ends the sessions on the next request and stops sign-in.
-	if out, _, err := cli(t, env, "", "users", "disable", "alice"); err != nil || !strings.Contains(out, "disabled") {
+	// disable ends the sessions on the next request, stops sign-in and
+	// revokes the API tokens the account owns.
+	owner, err := g.Store.FindUserByName(context.Background(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Store.CreateAPIToken(context.Background(), &store.APIToken{Name: "bot", Role: store.RoleSupport, OwnerID: owner.ID, CreatedBy: "alice"}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, err := cli(t, env, "", "users", "disable", "alice"); err != nil || !strings.Contains(out, "disabled") || !strings.Contains(out, "1 API tokens revoked") {
 		t.Fatalf("users disable: %v %q", err, out)
+	}
+	if toks, _ := g.Store.FindAPITokens(context.Background()); len(toks) != 0 {
+		t.Fatalf("users disable left the owner's API tokens: %+v", toks)
 	}
 	cookie := fresh.SessionCookie()
 	pollStatus(t, fresh, http.StatusUnauthorized)

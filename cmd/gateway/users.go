@@ -210,6 +210,15 @@ func (e *env) usersSetDisabled(ctx context.Context, st *store.Store, args []stri
 			return err
 		}
 		verb, ev, done = "disabled", store.EventDisabled, " and signed out of every device"
+		// And revoke the API tokens the account owns, which stay dead if
+		// it is enabled again.
+		gone, err := st.RetireAPITokensOf(ctx, &store.UserState{ID: u.ID, Roles: u.Roles, Disabled: true})
+		if err != nil {
+			return err
+		}
+		if len(gone) > 0 {
+			done += fmt.Sprintf("; %d API tokens revoked", len(gone))
+		}
 	}
 	_ = st.AppendEvent(ctx, u.ID, store.Event{Type: ev, Detail: "account " + verb + " by an operator (command line)" + done, Actor: "operator"})
 	fmt.Fprintf(e.stdout, "user %s %s%s\n", u.Username, verb, done)
