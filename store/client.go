@@ -21,12 +21,17 @@ type Options struct {
 	// redirects. A blocking read (the feed follower's XREAD BLOCK, WAIT)
 	// gets its block time plus Timeout.
 	Timeout time.Duration
+	// MaxBlock is the longest a command sent in a pipeline may block (the
+	// WAIT sent with a change). go-redis reads a pipeline's replies under
+	// its plain read timeout, so that is Timeout plus MaxBlock; the deadline
+	// of each call still comes from Timeout (plus the call's own blocking).
+	MaxBlock time.Duration
 }
 
 // universalOptions turns redis://, rediss://, redis-sentinel:// and
 // redis-cluster:// URLs into go-redis options whose every network step is
 // bounded by timeout.
-func universalOptions(rawURL string, timeout time.Duration) (*redis.UniversalOptions, error) {
+func universalOptions(rawURL string, timeout, maxBlock time.Duration) (*redis.UniversalOptions, error) {
 	o, err := parseRedisURL(rawURL)
 	if err != nil {
 		return nil, err
@@ -36,7 +41,7 @@ func universalOptions(rawURL string, timeout time.Duration) (*redis.UniversalOpt
 	// socket deadlines follow the context's, so the hook's deadline is
 	// what the network sees. Timeouts in the URL are ignored on purpose:
 	// a hung Redis must answer a request with 503 fast, whatever the URL.
-	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = timeout, timeout, timeout, timeout
+	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = timeout, timeout+maxBlock, timeout, timeout
 	o.ContextTimeoutEnabled = true
 	// One dial per attempt: a refused connection means the node is down,
 	// and trying it five times (go-redis' default) only delays the 503 and
@@ -113,7 +118,13 @@ func (h deadlineHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 
 func (h deadlineHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		ctx, cancel := context.WithTimeout(ctx, h.timeout)
+		// One round trip; a WAIT in it (a change and its WAIT are sent
+		// together) may hold the answer for its own timeout.
+		d := h.timeout
+		for _, c := range cmds {
+			d += blockTime(c)
+		}
+		ctx, cancel := context.WithTimeout(ctx, d)
 		defer cancel()
 		return next(ctx, cmds)
 	}

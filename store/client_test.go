@@ -26,6 +26,7 @@ func TestBlockTime(t *testing.T) {
 		{redis.NewXStreamSliceCmd(ctx, "xread", "streams", "block", "0-0"), 0}, // a stream named "block"
 		{redis.NewIntCmd(ctx, "wait", 1, 250), 250 * time.Millisecond},
 		{redis.NewIntSliceCmd(ctx, "waitAOF", 0, 1, 300), 300 * time.Millisecond},
+		{redis.NewCmd(ctx, "WAIT", 1, int64(500)), 500 * time.Millisecond},
 	} {
 		if got := blockTime(tt.cmd); got != tt.want {
 			t.Errorf("blockTime(%v) = %v, want %v", tt.cmd.Args(), got, tt.want)
@@ -70,7 +71,7 @@ func TestTopologySuspect(t *testing.T) {
 // than the timeout is not cut short on a healthy Redis.
 func TestCallsHaveDeadline(t *testing.T) {
 	srv := redistest.Start(t)
-	s, err := OpenWith(context.Background(), srv.URL(), Options{Timeout: 200 * time.Millisecond}, quietLog())
+	s, err := OpenWith(context.Background(), srv.URL(), Options{Timeout: 200 * time.Millisecond, MaxBlock: 600 * time.Millisecond}, quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,6 +82,18 @@ func TestCallsHaveDeadline(t *testing.T) {
 	err = s.rdb.XRead(ctx, &redis.XReadArgs{Streams: []string{keyFeed, "$"}, Block: 600 * time.Millisecond}).Err()
 	if !errors.Is(err, redis.Nil) {
 		t.Fatalf("XREAD BLOCK 600ms with a 200ms timeout: %v after %v, want redis.Nil (no news)", err, time.Since(start))
+	}
+
+	// A WAIT sent in a pipeline holds the answer for its own timeout (no
+	// replica here to confirm), also beyond the call timeout.
+	pipe := s.rdb.Pipeline()
+	pipe.Set(ctx, "k", "v", 0)
+	wait := pipe.Do(ctx, "WAIT", 1, int64(600))
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatalf("pipeline with WAIT 600ms and a 200ms timeout: %v", err)
+	}
+	if n, _ := wait.Int64(); n != 0 {
+		t.Fatalf("WAIT without replicas = %d", n)
 	}
 
 	srv.Pause(t)

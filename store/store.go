@@ -78,7 +78,7 @@ func OpenWith(ctx context.Context, rawURL string, opt Options, log *slog.Logger)
 		s.embedded = m
 		rawURL = "redis://" + m.Addr()
 	}
-	opts, err := universalOptions(rawURL, opt.Timeout)
+	opts, err := universalOptions(rawURL, opt.Timeout, opt.MaxBlock)
 	if err != nil {
 		return nil, err
 	}

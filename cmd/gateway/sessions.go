@@ -28,7 +28,7 @@ func (e *env) sessions(ctx context.Context, args []string) error {
 	}
 	log := server.NewLogger(cfg, e.stderr)
 	routeRedisLogs(log)
-	st, err := store.Open(ctx, cfg.Redis.URL, log)
+	st, err := store.OpenWith(ctx, cfg.Redis.URL, store.Options{Timeout: cfg.Redis.Timeout.Duration, MaxBlock: cfg.Redis.WaitTimeout.Duration}, log)
 	if err != nil {
 		return err
 	}

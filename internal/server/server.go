@@ -80,7 +80,7 @@ func NewLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 
 // New opens the store and builds every handler; nothing listens yet.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options) (*App, error) {
-	st, err := store.OpenWith(ctx, cfg.Redis.URL, store.Options{Timeout: cfg.Redis.Timeout.Duration}, log)
+	st, err := store.OpenWith(ctx, cfg.Redis.URL, store.Options{Timeout: cfg.Redis.Timeout.Duration, MaxBlock: cfg.Redis.WaitTimeout.Duration}, log)
 	if err != nil {
 		return nil, err
 	}
