@@ -23,10 +23,10 @@ import (
 // way it has to act with the visitor's powers: read the gateway's JSON API
 // and pages, and send every state-changing call, both on its own origin
 // (the app host) and on the portal's, as CORS requests, as no-cors "simple"
-// requests, and as a form posted into a hidden frame. window.attack holds
-// the results.
+// requests, and (a few pages) as a form posted into a hidden frame, all at
+// once. window.attack holds the results.
 const evilPage = `<!DOCTYPE html><html><head><meta charset="utf-8"><title>app</title></head><body>
-<h1 id="app">The app</h1><iframe name="sink" style="display:none"></iframe><pre id="results"></pre>
+<h1 id="app">The app</h1><pre id="results"></pre>
 <script>
 const portal = %q, targets = %s;
 async function one(base, t) {
@@ -48,20 +48,24 @@ async function one(base, t) {
   } catch (e) { out.error = String(e); }
   return out;
 }
+let frames = 0;
 function post(base, t) {
+  const sink = document.createElement("iframe"); // one each, so no post cancels another
+  sink.name = "sink" + (++frames); sink.style.display = "none"; document.body.appendChild(sink);
   const f = document.createElement("form");
-  f.method = "POST"; f.action = base + t.path; f.target = "sink";
+  f.method = "POST"; f.action = base + t.path; f.target = sink.name;
   for (const [k, v] of Object.entries(t.body)) { const i = document.createElement("input"); i.name = k; i.value = v; f.appendChild(i); }
   document.body.appendChild(f); f.submit();
 }
 window.attack = (async () => {
-  const results = [];
+  const calls = [];
   for (const base of ["", portal]) {
     for (const t of targets) {
-      results.push(await one(base, t));
-      if (t.method === "POST" && t.kind === "form") post(base, t);
+      calls.push(one(base, t));
+      if (t.frame && base === portal) post(base, t);
     }
   }
+  const results = await Promise.all(calls);
   await new Promise(r => setTimeout(r, 500)); // let the framed form posts land
   document.getElementById("results").textContent = "done";
   return JSON.stringify(results);
@@ -74,6 +78,10 @@ type attackTarget struct {
 	Path   string            `json:"path"`
 	Kind   string            `json:"kind,omitempty"` // POST: "json" or "form"
 	Body   map[string]string `json:"body,omitempty"`
+	// Frame also posts it to the portal as a real form into a hidden frame
+	// (a navigation, not a fetch); done for a few pages, each costing a
+	// frame.
+	Frame bool `json:"frame,omitempty"`
 }
 
 // attackTargets lists every call of the person's API and pages and every
@@ -90,8 +98,12 @@ func attackTargets(victim, sid string) []attackTarget {
 			out = append(out, attackTarget{Method: "GET", Path: path})
 			return
 		}
+		framed := false
+		for _, end := range []string{"/reset-link", "/lock", "/account/signout-all", "/account/password", "/admin/tokens"} {
+			framed = framed || (strings.HasSuffix(path, end) && !strings.Contains(path, "/api/"))
+		}
 		out = append(out, attackTarget{Method: "POST", Path: path, Kind: "json", Body: body},
-			attackTarget{Method: "POST", Path: path, Kind: "form", Body: body})
+			attackTarget{Method: "POST", Path: path, Kind: "form", Body: body, Frame: framed})
 	}
 	for _, p := range []string{"/api/v1/me", "/api/v1/me/sessions", "/api/v1/me/activity", "/account", "/account/2fa"} {
 		add("GET", "/.gateway"+p)
