@@ -9,6 +9,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,29 +58,52 @@ func (s *Store) staleCut(cut int64) bool {
 	return s.SessionLifetime > 0 && cut < s.now().Add(-s.SessionLifetime).UnixNano()
 }
 
-// Open connects to the Redis named by rawURL, or, when rawURL is empty, starts
-// an embedded in-process Redis-protocol server on loopback (data lives in
-// memory only). It pings the server before returning.
+// Open connects to the Redis named by rawURL (see New) and pings it: for
+// commands that need Redis at once, such as `gateway users`, and fail
+// clearly when it does not answer.
 func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Store, error) {
 	return OpenWith(ctx, rawURL, Options{}, log)
 }
 
 // OpenWith is Open with connection options.
 func OpenWith(ctx context.Context, rawURL string, opt Options, log *slog.Logger) (*Store, error) {
+	s, err := NewWith(rawURL, opt, log)
+	if err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := s.rdb.Ping(pctx).Err(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("connect to redis: %w", err)
+	}
+	return s, nil
+}
+
+// New returns a store for the Redis named by rawURL without waiting for it:
+// the client connects on first use, so a gateway can start before its Redis
+// is reachable and serve once it is. When rawURL is empty it starts the
+// embedded in-process server instead (data lives in memory only).
+func New(rawURL string, log *slog.Logger) (*Store, error) {
+	return NewWith(rawURL, Options{}, log)
+}
+
+// NewWith is New with connection options.
+func NewWith(rawURL string, opt Options, log *slog.Logger) (*Store, error) {
 	if opt.Timeout <= 0 {
 		opt.Timeout = DefaultTimeout
 	}
 	s := &Store{log: log, now: time.Now, ActivityLimit: 500, FeedLimit: 10000, timeout: opt.Timeout}
 	if rawURL == "" {
-		m := miniredis.NewMiniRedis()
-		if err := m.StartAddr("127.0.0.1:0"); err != nil {
-			return nil, fmt.Errorf("start embedded store: %w", err)
+		m, url, err := startEmbedded()
+		if err != nil {
+			return nil, err
 		}
-		s.embedded = m
-		rawURL = "redis://" + m.Addr()
+		s.embedded, rawURL = m, url
 	}
 	opts, err := universalOptions(rawURL, opt.Timeout, opt.MaxBlock)
 	if err != nil {
+		s.Close()
 		return nil, err
 	}
 	s.rdb = redis.NewUniversalClient(opts)
@@ -90,13 +114,21 @@ func OpenWith(ctx context.Context, rawURL string, opt Options, log *slog.Logger)
 		// shared slot) are bounded too.
 		cc.OnNewNode(func(n *redis.Client) { n.AddHook(deadlineHook{timeout: opt.Timeout}) })
 	}
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := s.rdb.Ping(pctx).Err(); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("connect to redis: %w", err)
-	}
 	return s, nil
+}
+
+// startEmbedded starts the in-process Redis-protocol server. It listens on
+// the loopback address only and requires a random password that never
+// leaves this process: without it, any local process could connect and,
+// say, make itself an admin. It returns the server and the URL to reach it.
+func startEmbedded() (*miniredis.Miniredis, string, error) {
+	m := miniredis.NewMiniRedis()
+	password := rand.Text()
+	m.RequireAuth(password)
+	if err := m.StartAddr("127.0.0.1:0"); err != nil {
+		return nil, "", fmt.Errorf("start embedded store: %w", err)
+	}
+	return m, "redis://:" + password + "@" + m.Addr(), nil
 }
 
 // Embedded reports whether the store runs on the in-process server.
@@ -113,7 +145,10 @@ func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
 
 // Close closes the connection and stops the embedded server if any.
 func (s *Store) Close() error {
-	err := s.rdb.Close()
+	var err error
+	if s.rdb != nil {
+		err = s.rdb.Close()
+	}
 	if s.embedded != nil {
 		s.embedded.Close()
 	}
@@ -124,7 +159,8 @@ func (s *Store) Close() error {
 // disk (no RDB snapshots, no AOF), or "" when it persists or cannot tell.
 func (s *Store) PersistenceWarning(ctx context.Context) string {
 	if s.embedded != nil {
-		return "embedded store: all users and sessions live in memory and are lost on exit; set redis.url (GATEWAY_REDIS_URL) for real use"
+		return "EMBEDDED STORE: every user, session and sign-out lives in this process's memory and is LOST ON EXIT; " +
+			"it is for trying the gateway out only. Set redis.url (GATEWAY_REDIS_URL) for real use"
 	}
 	res, err := s.rdb.ConfigGet(ctx, "*").Result()
 	if err != nil {

@@ -224,6 +224,49 @@ func TestUsersCommandsNeedRedis(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "GATEWAY_REDIS_URL") {
 		t.Errorf("users list without redis: %v", err)
 	}
+	// A Redis that does not answer: the command fails at once, clearly
+	// (unlike serve, which waits for it).
+	_, _, err = cli(t, []string{"GATEWAY_REDIS_URL=redis://" + closedAddr(t)}, "", "users", "list")
+	if err == nil || !strings.Contains(err.Error(), "connect to redis") {
+		t.Errorf("users list with redis not answering: %v; want connect to redis", err)
+	}
+}
+
+// TestServeWithoutRedis: serve starts when its Redis does not answer yet
+// (and says so), and on the embedded store it warns that data is lost.
+func TestServeWithoutRedis(t *testing.T) {
+	for _, tt := range []struct{ name, redisURL, want string }{
+		{"redis not answering", "redis://" + closedAddr(t), "redis is not reachable yet: starting anyway, not ready (503) until it answers"},
+		{"embedded store", "", "LOST ON EXIT"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, stop := context.WithCancel(context.Background())
+			var stdout, stderr syncBuffer
+			done := make(chan error, 1)
+			env := validEnv("GATEWAY_REDIS_URL="+tt.redisURL, "GATEWAY_LOG_FORMAT=json")
+			go func() { done <- run(ctx, []string{"serve"}, strings.NewReader(""), &stdout, &stderr, env) }()
+			listeningAddr(t, &stderr, done)
+			stop()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+			if !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("serve log lacks %q:\n%s", tt.want, stderr.String())
+			}
+		})
+	}
+}
+
+// closedAddr is a loopback address nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
 }
 
 // pollStatus waits until c's next request to /app answers want.
@@ -385,7 +428,7 @@ func TestDemoQuickstart(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if !strings.Contains(stderr.String(), "embedded store") {
+	if !strings.Contains(stderr.String(), "EMBEDDED STORE") || !strings.Contains(stderr.String(), "LOST ON EXIT") {
 		t.Errorf("demo does not warn that data lives in memory:\n%s", stderr.String())
 	}
 

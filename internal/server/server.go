@@ -80,26 +80,19 @@ func NewLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 
 // New opens the store and builds every handler; nothing listens yet.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options) (*App, error) {
-	st, err := store.OpenWith(ctx, cfg.Redis.URL, store.Options{Timeout: cfg.Redis.Timeout.Duration, MaxBlock: cfg.Redis.WaitTimeout.Duration}, log)
+	// No ping: the gateway starts even when Redis is not reachable yet.
+	st, err := store.NewWith(cfg.Redis.URL, store.Options{Timeout: cfg.Redis.Timeout.Duration, MaxBlock: cfg.Redis.WaitTimeout.Duration}, log)
 	if err != nil {
 		return nil, err
 	}
 	st.WaitReplicas, st.WaitTimeout = cfg.Redis.WaitReplicas, cfg.Redis.WaitTimeout.Duration
 	st.SessionLifetime = cfg.Session.Lifetime.Duration
 	a := &App{Config: cfg, Log: log, Store: st, done: make(chan struct{})}
-	if warn := st.PersistenceWarning(ctx); warn != "" {
-		log.Warn(warn)
-	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel
 	a.Mirror = store.NewMirror(st, log)
 	go a.Mirror.Run(runCtx)
-	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
-	defer wcancel()
-	if err := a.Mirror.WaitSynced(wctx); err != nil {
-		a.Close()
-		return nil, fmt.Errorf("load revocation list: %w", err)
-	}
+	a.awaitRedis(ctx, runCtx)
 
 	if opt.HashParams == (passwords.Params{}) {
 		opt.HashParams = passwords.DefaultParams()
@@ -170,6 +163,41 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	gateway.RegisterMirrorMetrics(reg, a.Mirror)
 	a.Ops = gateway.OpsHandler(gateway.OpsDeps{Mirror: a.Mirror, Gatherer: reg, Pprof: cfg.Ops.Pprof})
 	return a, nil
+}
+
+// awaitRedis gives the revocation mirror the moment it needs for its first
+// load when Redis answers, so the first requests are checked from memory.
+// When Redis is not reachable yet (started after the gateway, restarting)
+// start-up goes on regardless: the gateway is not ready — /readyz,
+// protected requests and sign-in answer 503 — and the mirror keeps trying
+// (store.Mirror.Run), so it serves as soon as Redis answers, without a
+// restart. The persistence warning waits for that first load.
+func (a *App) awaitRedis(ctx, runCtx context.Context) {
+	if a.Store.Embedded() {
+		a.Log.Warn(a.Store.PersistenceWarning(ctx))
+	}
+	pctx, pcancel := context.WithTimeout(ctx, 2*time.Second)
+	err := a.Store.Ping(pctx)
+	pcancel()
+	if err == nil {
+		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+		err = a.Mirror.WaitSynced(wctx)
+		wcancel()
+	}
+	if err != nil {
+		a.Log.Warn("redis is not reachable yet: starting anyway, not ready (503) until it answers", "err", err.Error())
+	}
+	go func() {
+		if a.Mirror.WaitSynced(runCtx) != nil {
+			return
+		}
+		if err != nil {
+			a.Log.Info("redis answers: revocation list loaded, ready")
+		}
+		if warn := a.Store.PersistenceWarning(runCtx); warn != "" && !a.Store.Embedded() {
+			a.Log.Warn(warn)
+		}
+	}()
 }
 
 // Listen binds both listeners and serves in the background.
