@@ -38,11 +38,27 @@ func portalFollow(t *testing.T, c *harness.Client, abs string) *http.Response {
 func portalCallbackURL(t *testing.T, g *harness.Gateway, c *harness.Client, name, rd string) string {
 	t.Helper()
 	resp := c.OnPortal().PostForm(t, "/.gateway/login", url.Values{"username": {name}, "password": {harness.TestPassword}, "rd": {rd}})
-	loc := resp.Header.Get("Location")
-	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, g.URL+"/.gateway/callback?code=") {
-		t.Fatalf("portal sign-in with rd %s: %d to %q, want the app's callback", rd, resp.StatusCode, loc)
+	return portalToCallback(t, g, c, resp)
+}
+
+// portalToCallback follows, with c's cookies, the redirects that lead from
+// a signed-in portal to an app host's callback: the app host first tags the
+// browser (its /.gateway/login), then the portal makes the code. It returns
+// the callback URL without following it.
+func portalToCallback(t *testing.T, g *harness.Gateway, c *harness.Client, resp *http.Response) string {
+	t.Helper()
+	for range 3 {
+		loc := resp.Header.Get("Location")
+		if resp.StatusCode/100 != 3 {
+			break
+		}
+		if strings.HasPrefix(loc, g.URL+"/.gateway/callback?code=") {
+			return loc
+		}
+		resp = portalFollow(t, c, loc)
 	}
-	return loc
+	t.Fatalf("portal sign-in: %d to %q, want the app's callback", resp.StatusCode, resp.Header.Get("Location"))
+	return ""
 }
 
 // portalSignIn signs a new browser in the way a person does: the app sends

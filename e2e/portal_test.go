@@ -44,12 +44,20 @@ func TestAppHostServesOnlyTheHandoffSignOutAndForwardAuth(t *testing.T) {
 	for path, want := range map[string]string{
 		"/.gateway/account":         g.PortalURL + "/.gateway/account",
 		"/.gateway":                 g.PortalURL + "/.gateway/account",
-		"/.gateway/login?rd=%2Fx":   g.PortalURL + "/.gateway/login?rd=" + url.QueryEscape(g.URL+"/x"),
-		"/.gateway/login":           g.PortalURL + "/.gateway/login?rd=" + url.QueryEscape(g.URL+"/"),
-		"/.gateway/login?rd=//evil": g.PortalURL + "/.gateway/login?rd=" + url.QueryEscape(g.URL+"/"),
+		"/.gateway/login?rd=%2Fx":   g.PortalURL + "/.gateway/login?rd=" + url.QueryEscape(g.URL+"/.gateway/callback?browser=TAG&rd=%2Fx"),
+		"/.gateway/login":           g.PortalURL + "/.gateway/login?rd=" + url.QueryEscape(g.URL+"/.gateway/callback?browser=TAG&rd=%2F"),
+		"/.gateway/login?rd=//evil": g.PortalURL + "/.gateway/login?rd=" + url.QueryEscape(g.URL+"/.gateway/callback?browser=TAG&rd=%2F"),
 	} {
+		// The way back is this host's callback with the browser's handoff
+		// tag (its cookie), so the portal's code works in this browser only.
 		resp := c.Get(t, path, "Accept", "text/html")
-		if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != want {
+		tag := ""
+		for _, ck := range c.Jar.Cookies(mustURL(t, g.URL+"/.gateway/callback")) {
+			if ck.Name == g.Config.Cookie.Name+"_handoff" {
+				tag = ck.Value
+			}
+		}
+		if want = strings.Replace(want, "TAG", tag, 1); tag == "" || resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != want {
 			t.Errorf("GET %s on the app host: %d to %q, want %q", path, resp.StatusCode, resp.Header.Get("Location"), want)
 		}
 	}
@@ -168,10 +176,7 @@ func TestSignedInOnThePortalMeansNoPasswordForTheNextApp(t *testing.T) {
 	}
 	resp := fresh.Get(t, "/app", "Accept", "text/html")
 	resp = portalFollow(t, fresh, resp.Header.Get("Location"))
-	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), g.URL+"/.gateway/callback?code=") {
-		t.Fatalf("signed-in portal: %d to %q, want the callback at once", resp.StatusCode, resp.Header.Get("Location"))
-	}
-	portalFollow(t, fresh, resp.Header.Get("Location"))
+	portalFollow(t, fresh, portalToCallback(t, g, fresh, resp))
 	if e, _ := fresh.Echo(t, "/app"); e == nil || e.Header.Get("X-Forwarded-User") != "ann" {
 		t.Fatal("second app host not signed in")
 	}

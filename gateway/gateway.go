@@ -83,7 +83,7 @@ func New(d Deps) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.ownCookies = []string{g.apps.CookieName(), g.knownBrowserName(), g.rememberCookieName()}
+	p.ownCookies = []string{g.apps.CookieName(), g.knownBrowserName(), g.rememberCookieName(), g.handoffCookieName()}
 	if d.Sessions.CookieName() != g.apps.CookieName() {
 		// A portal on another port of an app's host gets its cookie sent to
 		// the app too: never pass it on, never let the app set it.

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"net/http"
 	"net/url"
@@ -29,8 +30,17 @@ func (g *Gateway) continueSignedIn(w http.ResponseWriter, r *http.Request, c *st
 		http.Redirect(w, r, rd, status)
 		return
 	}
+	browser, target, bound := g.boundRequest(local)
+	if !bound {
+		// A code must name the browser that will use it, and only the app
+		// host can tag that browser: go there first (appLogin), which
+		// comes back here with the tag in rd.
+		http.Redirect(w, r, scheme+"://"+host+g.prefix+"/login?rd="+url.QueryEscape(local), status)
+		return
+	}
 	code, err := g.Handoffs.CreateHandoff(r.Context(), &store.Handoff{
-		Claims: *c, Host: host, Target: local, Expires: g.Sessions.Now().Add(store.HandoffTTL),
+		Claims: *c, Host: host, Target: target, Expires: g.Sessions.Now().Add(store.HandoffTTL),
+		Browser: store.HandoffBinding(browser),
 	})
 	if err != nil {
 		g.Log.Error("handoff: create code", "err", err.Error())
@@ -72,6 +82,67 @@ func (g *Gateway) appTarget(rd string) (scheme, host, local string, ok bool) {
 	return u.Scheme, host, local, true
 }
 
+// boundRequest reads the local part of an rd that an app host's appLogin
+// made: its callback path with the browser's handoff tag and the local
+// target. bound is false for any other rd.
+func (g *Gateway) boundRequest(local string) (browser, target string, bound bool) {
+	u, err := url.Parse(local)
+	if err != nil || u.Path != g.prefix+"/callback" {
+		return "", "", false
+	}
+	q := u.Query()
+	browser = q.Get("browser")
+	if !validBrowserTag(browser) {
+		return "", "", false
+	}
+	target, ok := httpsafe.CleanRedirect(q.Get("rd"), nil)
+	if !ok {
+		target = "/"
+	}
+	return browser, target, true
+}
+
+// handoffCookieName is the app host's cookie that tags a browser between
+// sending it to the portal and taking its handoff code back.
+// It is scoped to the prefix (the app never receives it), so a "__Host-"
+// name becomes "__Secure-".
+func (g *Gateway) handoffCookieName() string {
+	name := g.apps.CookieName()
+	if strings.HasPrefix(name, "__Host-") {
+		name = "__Secure-" + strings.TrimPrefix(name, "__Host-")
+	}
+	return name + "_handoff"
+}
+
+// browserTag returns this browser's handoff tag on this app host, setting
+// the cookie when there is none yet (kept for an hour, so two tabs signing
+// in at once share it).
+func (g *Gateway) browserTag(w http.ResponseWriter, r *http.Request) string {
+	if ck, err := r.Cookie(g.handoffCookieName()); err == nil && validBrowserTag(ck.Value) {
+		return ck.Value
+	}
+	tag := store.NewHandoffBrowserID()
+	http.SetCookie(w, &http.Cookie{
+		Name: g.handoffCookieName(), Value: tag, Path: g.prefix + "/", MaxAge: 3600,
+		HttpOnly: true, Secure: g.Config.Cookie.Secure, SameSite: http.SameSiteLaxMode,
+	})
+	return tag
+}
+
+// validBrowserTag accepts what store.NewHandoffBrowserID makes.
+func validBrowserTag(s string) bool {
+	if len(s) != 22 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 // acceptHandoff is an app host's callback: it uses up the one-time code,
 // checks that it was made for this host and that its session still lives,
 // sets this host's own cookie naming the same session, and goes on to
@@ -94,6 +165,11 @@ func (g *Gateway) acceptHandoff(w http.ResponseWriter, r *http.Request) {
 	}
 	if !strings.EqualFold(h.Host, httpsafe.RequestHost(r, g.Config.TrustedPrefixes)) {
 		g.refuseHandoff(w, r, "code for another host", "This sign-in link was made for another site and does not work here.")
+		return
+	}
+	if ck, err := r.Cookie(g.handoffCookieName()); err != nil || h.Browser == "" ||
+		subtle.ConstantTimeCompare([]byte(store.HandoffBinding(ck.Value)), []byte(h.Browser)) != 1 {
+		g.refuseHandoff(w, r, "code for another browser", "This sign-in link was made for another browser and does not work here.")
 		return
 	}
 	alive, err := g.apps.Alive(r.Context(), &h.Claims)

@@ -59,7 +59,10 @@ func (g *Gateway) toPortal(path string) http.HandlerFunc {
 func (g *Gateway) appLogin(w http.ResponseWriter, r *http.Request) {
 	rd := r.URL.Query().Get("rd")
 	if rd == "" || strings.HasPrefix(rd, "/") {
-		rd = g.appURL(r, g.cleanRD(rd))
+		// The way back is this host's callback, tagged with this browser
+		// (handoff.go), so the code the portal makes works only here.
+		local := g.cleanRD(rd)
+		rd = g.appURL(r, g.prefix+"/callback?browser="+g.browserTag(w, r)+"&rd="+url.QueryEscape(local))
 	}
 	http.Redirect(w, r, g.portalLogin(rd), http.StatusFound)
 }

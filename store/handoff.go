@@ -21,7 +21,20 @@ type Handoff struct {
 	Host    string    `json:"host"`   // the app host (host[:port]) the code is for
 	Target  string    `json:"target"` // local path and query on that host
 	Expires time.Time `json:"expires"`
+	// Browser is the SHA-256 of the app host's handoff cookie in the
+	// browser that asked for the code: the callback takes the code only
+	// from that browser, so a code handed to someone else (a sign-in
+	// forced on a victim with the attacker's code) signs no one in.
+	Browser string `json:"browser"`
 }
+
+// HandoffBinding is what Handoff.Browser holds for a browser's handoff
+// cookie value.
+func HandoffBinding(cookie string) string { return hashToken(cookie) }
+
+// NewHandoffBrowserID is a fresh value for an app host's handoff cookie
+// (128 random bits).
+func NewHandoffBrowserID() string { return randomToken(16) }
 
 func keyHandoff(hash string) string { return prefixHandoff + hash }
 

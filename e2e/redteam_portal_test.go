@@ -1,0 +1,62 @@
+package e2e
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/authgate/gateway/internal/testkit/harness"
+)
+
+// Attacks on the portal's handoff and host split, tried the way an attacker
+// would, each with what the victim would notice.
+
+// An attacker signs in on the portal with their own account, keeps the
+// handoff code their browser was sent to, and gets the victim to open it
+// (a link in a mail, a top-level navigation from any page). The code must
+// not sign the victim's browser in as the attacker on the app (login CSRF),
+// nor replace a session the victim already has there.
+func TestHandoffCodeFromAnotherBrowserSignsNoOneIn(t *testing.T) {
+	g := portalGateway(t, harness.Options{})
+	g.CreateUser(t, "mallory")
+	g.CreateUser(t, "ann")
+
+	attacker := g.NewClient(t)
+	code := portalCallbackURL(t, g, attacker, "mallory", g.URL+"/app")
+
+	victim := g.NewClient(t)
+	resp := portalFollow(t, victim, code)
+	if body := readAll(t, resp); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "another browser") {
+		t.Errorf("attacker's code in the victim's browser: %d, want 400 'made for another browser':\n%.300s", resp.StatusCode, body)
+	}
+	if e, _ := victim.Echo(t, "/app"); e != nil {
+		t.Fatalf("victim reached the app as %q with the attacker's code", e.Header.Get("X-Forwarded-User"))
+	}
+
+	// A victim already signed in on the app keeps their own session.
+	ann := portalSignIn(t, g, "ann")
+	code = portalCallbackURL(t, g, attacker, "mallory", g.URL+"/app")
+	portalFollow(t, ann, code)
+	if e, _ := ann.Echo(t, "/app"); e == nil || e.Header.Get("X-Forwarded-User") != "ann" {
+		t.Fatalf("signed-in victim after opening the attacker's code: %+v, want still ann", e)
+	}
+
+	// The attacker's own browser still completes its sign-in normally.
+	code = portalCallbackURL(t, g, attacker, "mallory", g.URL+"/app")
+	if resp := portalFollow(t, attacker, code); resp.StatusCode != http.StatusFound {
+		t.Fatalf("the browser that asked for the code: %d", resp.StatusCode)
+	}
+	if e, _ := attacker.Echo(t, "/app"); e == nil || e.Header.Get("X-Forwarded-User") != "mallory" {
+		t.Fatal("the browser that asked for the code is not signed in")
+	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
