@@ -60,3 +60,22 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+// A code made just before the person signs out on the portal (a tab left
+// open, a slow redirect) must not bring the ended session back on the app.
+func TestHandoffCodeOfAnEndedSessionSignsNoOneIn(t *testing.T) {
+	g := portalGateway(t, harness.Options{})
+	g.CreateUser(t, "ann")
+	c := g.NewClient(t)
+	code := portalCallbackURL(t, g, c, "ann", g.URL+"/app")
+	if resp := c.OnPortal().PostForm(t, "/.gateway/logout", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-out on the portal: %d", resp.StatusCode)
+	}
+	resp := portalFollow(t, c, code)
+	if body := readAll(t, resp); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "has ended") {
+		t.Errorf("code of an ended session: %d, want 400 'has ended':\n%.300s", resp.StatusCode, body)
+	}
+	if e, _ := c.Echo(t, "/app"); e != nil {
+		t.Fatal("the ended session reached the app through its handoff code")
+	}
+}
