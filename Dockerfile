@@ -7,6 +7,9 @@ WORKDIR /src
 # Download the modules in a layer of their own, so that a change of the code
 # does not download them again.
 COPY go.mod go.sum ./
+# A patched copy of one module (third_party/zxcvbn-go/PATCHED.md), named by a
+# replace directive, must be present for the download.
+COPY third_party ./third_party
 RUN go mod download
 
 # The generated *_templ.go files are committed (CI checks that they are up to

@@ -54,3 +54,5 @@ require (
 )
 
 tool github.com/a-h/templ/cmd/templ
+
+replace github.com/ccojocar/zxcvbn-go => ./third_party/zxcvbn-go

@@ -80,9 +80,9 @@ type rig struct {
 	revoked []revokedCookie       // every cookie revoked so far
 
 	requests, ok, refusedLive, errors5xx, transport atomic.Int64
-	probes, acceptedBefore, violations                atomic.Int64
-	actions                                           map[string]*atomic.Int64
-	worstAccepted                                     atomic.Int64 // ns after revocation of the latest acceptance seen
+	probes, acceptedBefore, violations              atomic.Int64
+	actions                                         map[string]*atomic.Int64
+	worstAccepted                                   atomic.Int64 // ns after revocation of the latest acceptance seen
 }
 
 type replica struct{ base, ops string }
