@@ -176,7 +176,7 @@ func run(ctx context.Context, o options) error {
 		return nil
 	})
 	if err == nil {
-		err = parallel(8, o.users*o.perUser, func(i int) error { return r.signIn(ctx, fmt.Sprintf("soak%03d", i%o.users)) })
+		err = parallel(4, o.users*o.perUser, func(i int) error { return r.signInRetry(ctx, fmt.Sprintf("soak%03d", i%o.users)) })
 	}
 	if err != nil {
 		return err
@@ -242,6 +242,20 @@ func (r *rig) signIn(ctx context.Context, user string) error {
 	r.mu.Unlock()
 	r.actions["sign_in"].Add(1)
 	return nil
+}
+
+// signInRetry signs in, trying again a few times when a replica answers
+// 503: on a shared, overloaded machine a Redis call can pass its deadline,
+// and the gateway then fails closed.
+func (r *rig) signInRetry(ctx context.Context, user string) error {
+	var err error
+	for attempt := range 5 {
+		if err = r.signIn(ctx, user); err == nil || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 500 * time.Millisecond)
+	}
+	return err
 }
 
 // api calls the person's JSON API with a session cookie.
