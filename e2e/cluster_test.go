@@ -336,6 +336,9 @@ func TestClusterMasterFailures(t *testing.T) {
 	// Each step starts from the cluster the previous one left.
 	ok := t.Run("kill the hot-path master", func(t *testing.T) {
 		master, replicas := r.cluster.MasterOf(t, r.cluster.Slot(t, hotPathKey))
+		if len(replicas) != 1 {
+			t.Fatalf("the hot-path master has %d replicas, want 1", len(replicas))
+		}
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
 		ps := r.probes(t, ctx, &wg, "alice")

@@ -212,8 +212,11 @@ func (c *Cluster) waitHealthy(deadline time.Time) error {
 }
 
 // healthy reports what is still wrong: a node not in state ok, a replica
-// whose link to its master is down, or slots without a master.
+// whose link to its master is down, or a node that does not know yet which
+// master every replica follows (gossip spreads that after cluster create
+// and after a failover).
 func (c *Cluster) healthy() error {
+	replicas := 0
 	for _, n := range c.live() {
 		info, err := doAddr(n.Addr, time.Second, "CLUSTER", "INFO")
 		if err != nil {
@@ -226,8 +229,26 @@ func (c *Cluster) healthy() error {
 		if err != nil {
 			return fmt.Errorf("%s: INFO replication: %v", n.Addr, err)
 		}
-		if strings.Contains(repl, "role:slave") && !strings.Contains(repl, "master_link_status:up") {
-			return fmt.Errorf("%s: replica not in sync yet", n.Addr)
+		if strings.Contains(repl, "role:slave") {
+			if !strings.Contains(repl, "master_link_status:up") {
+				return fmt.Errorf("%s: replica not in sync yet", n.Addr)
+			}
+			replicas++
+		}
+	}
+	for _, n := range c.live() {
+		view, err := n.view(time.Second)
+		if err != nil {
+			return fmt.Errorf("%s: CLUSTER NODES: %v", n.Addr, err)
+		}
+		known := 0
+		for _, e := range view {
+			if e.has("slave") && !e.has("fail") && e.masterID != "-" {
+				known++
+			}
+		}
+		if known != replicas {
+			return fmt.Errorf("%s: knows %d replicas, %d run", n.Addr, known, replicas)
 		}
 	}
 	return nil
