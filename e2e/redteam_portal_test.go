@@ -79,3 +79,31 @@ func TestHandoffCodeOfAnEndedSessionSignsNoOneIn(t *testing.T) {
 		t.Fatal("the ended session reached the app through its handoff code")
 	}
 }
+
+// Cookie tossing: a script on the app's host (another port of the portal's
+// host, or a sibling subdomain for cookie names without "__Host-") plants
+// the attacker's own cookie under the gateway's name with a narrower path;
+// the browser then sends it before the visitor's. The visitor must not be
+// taken for the attacker, on the portal or on the app.
+func TestPlantedCookieDoesNotSwapTheVisitorsAccount(t *testing.T) {
+	g := portalGateway(t, harness.Options{})
+	g.CreateUser(t, "ann")
+	g.CreateUser(t, "mallory")
+	ann := portalSignIn(t, g, "ann")
+	mallory := portalSignIn(t, g, "mallory")
+
+	planted := g.Config.Cookie.PortalName + "=" + mallory.OnPortal().SessionCookie()
+	resp := ann.OnPortal().Do(t, http.MethodGet, "/.gateway/api/v1/me", nil, "Cookie", planted)
+	if body := readAll(t, resp); resp.StatusCode == http.StatusOK || strings.Contains(body, "mallory") {
+		t.Errorf("portal with a planted cookie before the visitor's: %d %.200s, want signed out (401)", resp.StatusCode, body)
+	}
+
+	planted = g.Config.Cookie.Name + "=" + mallory.SessionCookie()
+	if e, resp := ann.Echo(t, "/app", "Cookie", planted); e != nil {
+		t.Errorf("app with a planted cookie before the visitor's: %d as %q, want no one", resp.StatusCode, e.Header.Get("X-Forwarded-User"))
+	}
+	// Without the planted cookie the visitor is still themselves.
+	if e, _ := ann.Echo(t, "/app"); e == nil || e.Header.Get("X-Forwarded-User") != "ann" {
+		t.Fatal("the visitor's own cookie stopped working")
+	}
+}

@@ -48,7 +48,12 @@ func (c *claimsCache) put(v string, cl store.Claims) {
 
 // cookieValue finds a cookie's value in the request's Cookie headers
 // without allocating (net/http parses every cookie into new strings).
+// Two different values under the name read as none: a script on another
+// port of the host (or a sibling subdomain, for names without "__Host-")
+// can plant a cookie with a narrower path, which browsers send first, to
+// sign the visitor in as someone else; refusing both signs them out instead.
 func cookieValue(lines []string, name string) string {
+	found, seen := "", false
 	for _, line := range lines {
 		for len(line) > 0 {
 			var part string
@@ -63,11 +68,14 @@ func cookieValue(lines []string, name string) string {
 				if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
 					v = v[1 : len(v)-1]
 				}
-				return v
+				if seen && v != found {
+					return ""
+				}
+				found, seen = v, true
 			}
 		}
 	}
-	return ""
+	return found
 }
 
 func indexByte(s string, b byte) int {
