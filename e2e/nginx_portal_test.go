@@ -45,6 +45,7 @@ http {
         location /.gateway/ {
             proxy_pass http://%[3]s;
             proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-Host $http_host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
         }
@@ -54,6 +55,7 @@ http {
             proxy_pass_request_body off;
             proxy_set_header Content-Length "";
             proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-Host $http_host;
             proxy_set_header X-Original-URI $request_uri;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
@@ -69,6 +71,7 @@ http {
             proxy_set_header X-Forwarded-Email $gateway_email;
             proxy_set_header X-Forwarded-Groups $gateway_groups;
             proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-Host $http_host;
             proxy_pass http://%[4]s;
         }
         location @gateway_login {
@@ -85,6 +88,7 @@ http {
         location / {
             proxy_pass http://%[3]s;
             proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-Host $http_host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
         }
@@ -183,9 +187,25 @@ func TestNginxForwardAuthWithAPortal(t *testing.T) {
 		t.Error("the app received the portal's cookie")
 	}
 	// On the app host the gateway's API and console are not there.
+	// Nor can a script on the app make its (same-origin, readable) request
+	// pass for the portal's with an X-Forwarded-Host header of its own:
+	// nginx overwrites it. The portal's cookie is sent along here as a
+	// browser would on a two-port set-up.
+	pu, _ := url.Parse(portalURL)
+	portalCookie := ""
+	for _, ck := range jar.Cookies(pu) {
+		if ck.Name == g.Config.Cookie.PortalName {
+			portalCookie = ck.Name + "=" + ck.Value
+		}
+	}
 	for _, path := range []string{"/.gateway/api/v1/me", "/.gateway/admin"} {
 		if resp := do(http.MethodGet, appURL+path, nil); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("%s on the app host through nginx: %d, want 404", path, resp.StatusCode)
+		}
+		resp := do(http.MethodGet, appURL+path, nil, "Accept", "application/json",
+			"X-Forwarded-Host", pu.Host, "Cookie", portalCookie)
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s on the app host with X-Forwarded-Host: %s: %d, want 404", path, pu.Host, resp.StatusCode)
 		}
 	}
 	if resp := do(http.MethodGet, portalURL+"/.gateway/api/v1/me", nil, "Accept", "application/json"); resp.StatusCode != http.StatusOK {
