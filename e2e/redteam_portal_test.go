@@ -107,3 +107,24 @@ func TestPlantedCookieDoesNotSwapTheVisitorsAccount(t *testing.T) {
 		t.Fatal("the visitor's own cookie stopped working")
 	}
 }
+
+// Path tricks on an app host reach none of the portal's routes:
+// the host alone decides which routes exist, whatever the path looks like.
+func TestAppHostPathTricksReachNoPortalRoute(t *testing.T) {
+	g := portalGateway(t, harness.Options{})
+	g.CreateUser(t, "ann")
+	c := portalSignIn(t, g, "ann")
+	c.Jar.SetCookies(mustURL(t, g.URL), []*http.Cookie{{Name: g.Config.Cookie.PortalName, Value: c.OnPortal().SessionCookie(), Path: "/"}})
+	for _, path := range []string{
+		"/.gateway//api/v1/me", "/.gateway/./api/v1/me", "/.gateway/%2e/api/v1/me", "/.gateway/api/v1/../v1/me",
+		"/.gateway/api/v1/../../admin", "/.gateway%2fapi/v1/me", "/.gateway/api%2fv1/me", "//.gateway/api/v1/me",
+		"/.GATEWAY/api/v1/me", "/.gateway/static/../api/v1/me",
+	} {
+		// The app host's browser also carries the portal's cookie, as on a
+		// two-port set-up; the API's answer names the person.
+		resp := c.Get(t, path, "Accept", "application/json")
+		if body := readAll(t, resp); strings.Contains(body, `"username"`) || strings.Contains(body, "Support console") {
+			t.Errorf("GET %s on the app host: %d %.200s", path, resp.StatusCode, body)
+		}
+	}
+}
