@@ -241,6 +241,10 @@ func (r replicaRig) revocationEnforced(t *testing.T, name string) {
 // checks that every probe succeeds again within 5 s of it.
 func (r *clusterRig) killAndMeasure(t *testing.T, what string, master, replica *redistest.ClusterNode, ps []*probe) {
 	t.Helper()
+	// Writes made moments before (the store generation at start-up, the
+	// sessions of the set-up) reach the replica first: this measures the
+	// failover; losing unreplicated writes is the durability tests' case.
+	master.WaitReplicated(t, 5*time.Second)
 	killed := time.Now()
 	master.Kill(t)
 	promoted := r.cluster.WaitPromoted(t, replica, 15*time.Second)

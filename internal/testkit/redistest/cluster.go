@@ -472,3 +472,49 @@ func parseClusterNodes(s string) []nodeEntry {
 	}
 	return out
 }
+
+// WaitReplicated waits until a replica of this master has acknowledged every
+// write the master had taken when it was called, so that a test that kills
+// the master measures a failover, not the loss of writes made moments before
+// (asynchronous replication loses those; tests of lost writes arrange that on
+// purpose).
+func (n *ClusterNode) WaitReplicated(tb testing.TB, within time.Duration) {
+	tb.Helper()
+	offset := func(info, field string) int64 {
+		for _, line := range strings.Split(info, "\r\n") {
+			if v, ok := strings.CutPrefix(line, field); ok {
+				i, _ := strconv.ParseInt(v, 10, 64)
+				return i
+			}
+		}
+		return -1
+	}
+	info, err := doAddr(n.Addr, time.Second, "INFO", "replication")
+	if err != nil {
+		tb.Fatalf("redistest: INFO replication on %s: %v", n.Addr, err)
+	}
+	want := offset(info, "master_repl_offset:")
+	deadline := time.Now().Add(within)
+	for {
+		info, err = doAddr(n.Addr, time.Second, "INFO", "replication")
+		if err == nil {
+			for _, line := range strings.Split(info, "\r\n") {
+				// slave0:ip=…,port=…,state=online,offset=N,lag=…
+				if !strings.HasPrefix(line, "slave") || !strings.Contains(line, "state=online") {
+					continue
+				}
+				for _, kv := range strings.Split(line, ",") {
+					if v, ok := strings.CutPrefix(kv, "offset="); ok {
+						if got, _ := strconv.ParseInt(v, 10, 64); got >= want {
+							return
+						}
+					}
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("redistest: no replica of %s reached offset %d within %s (last: %v)", n.Addr, want, within, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
