@@ -28,6 +28,9 @@ func TestSentinelMasterFailures(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
 		ps := r.probes(t, ctx, &wg, "alice")
+		// The users and the store generation made moments ago reach the
+		// replica first: this measures the failover, not lost writes.
+		master.WaitReplicated(t, 5*time.Second)
 		killed := time.Now()
 		master.Kill()
 		set.WaitPromoted(t, master, 15*time.Second)

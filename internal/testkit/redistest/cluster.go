@@ -480,6 +480,13 @@ func parseClusterNodes(s string) []nodeEntry {
 // purpose).
 func (n *ClusterNode) WaitReplicated(tb testing.TB, within time.Duration) {
 	tb.Helper()
+	waitReplicated(tb, n.Addr, within)
+}
+
+// waitReplicated waits until a replica of the master at addr has
+// acknowledged the master's replication offset as it stood on the call.
+func waitReplicated(tb testing.TB, addr string, within time.Duration) {
+	tb.Helper()
 	offset := func(info, field string) int64 {
 		for _, line := range strings.Split(info, "\r\n") {
 			if v, ok := strings.CutPrefix(line, field); ok {
@@ -489,14 +496,14 @@ func (n *ClusterNode) WaitReplicated(tb testing.TB, within time.Duration) {
 		}
 		return -1
 	}
-	info, err := doAddr(n.Addr, time.Second, "INFO", "replication")
+	info, err := doAddr(addr, time.Second, "INFO", "replication")
 	if err != nil {
-		tb.Fatalf("redistest: INFO replication on %s: %v", n.Addr, err)
+		tb.Fatalf("redistest: INFO replication on %s: %v", addr, err)
 	}
 	want := offset(info, "master_repl_offset:")
 	deadline := time.Now().Add(within)
 	for {
-		info, err = doAddr(n.Addr, time.Second, "INFO", "replication")
+		info, err = doAddr(addr, time.Second, "INFO", "replication")
 		if err == nil {
 			for _, line := range strings.Split(info, "\r\n") {
 				// slave0:ip=…,port=…,state=online,offset=N,lag=…
@@ -513,7 +520,7 @@ func (n *ClusterNode) WaitReplicated(tb testing.TB, within time.Duration) {
 			}
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("redistest: no replica of %s reached offset %d within %s (last: %v)", n.Addr, want, within, err)
+			tb.Fatalf("redistest: no replica of %s reached offset %d within %s (last: %v)", addr, want, within, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -268,3 +268,10 @@ func waitFor(tb testing.TB, within time.Duration, what string, cond func() bool)
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// WaitReplicated waits until the replica has every write this master had
+// taken when it was called (see ClusterNode.WaitReplicated).
+func (n *SentinelNode) WaitReplicated(tb testing.TB, within time.Duration) {
+	tb.Helper()
+	waitReplicated(tb, n.Addr, within)
+}
