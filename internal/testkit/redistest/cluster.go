@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -348,33 +347,17 @@ func (n *ClusterNode) start(bin string) error {
 		"--protected-mode", "yes",
 	)
 	cmd.Dir = n.dir
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	setParentDeathSignal(cmd)
-	p := &process{cmd: cmd, out: out, done: make(chan struct{})}
-	started := make(chan error, 1)
-	go func() {
-		// See Server.start: the parent-death signal follows this thread.
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	if err := <-started; err != nil {
+	p, err := startProcess(cmd)
+	if err != nil {
 		return err
 	}
 	s := &Server{Addr: n.Addr}
 	if err := s.waitReady(p); err != nil {
 		killProcess(p)
-		if strings.Contains(out.String(), "Address already in use") {
+		if strings.Contains(p.out.String(), "Address already in use") {
 			err = fmt.Errorf("%w: %v", errAddrInUse, err)
 		}
-		return fmt.Errorf("%v\nredis-server output:\n%s", err, out.String())
+		return fmt.Errorf("%v\nredis-server output:\n%s", err, p.out.String())
 	}
 	n.proc = p
 	return nil

@@ -270,34 +270,14 @@ func (s *Server) start() error {
 		"--protected-mode", "yes",
 	)
 	cmd.Dir = s.dir
-	out := &syncBuffer{}
-	cmd.Stdout = out
-	cmd.Stderr = out
-	setParentDeathSignal(cmd)
-
-	p := &process{cmd: cmd, out: out, done: make(chan struct{})}
-	started := make(chan error, 1)
-	go func() {
-		// The parent-death signal of Linux goes with the thread that
-		// started the child, so keep this goroutine on its thread for as
-		// long as the child runs.
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	if err := <-started; err != nil {
+	p, err := startProcess(cmd)
+	if err != nil {
 		return err
 	}
 
 	if err := s.waitReady(p); err != nil {
 		killProcess(p)
-		output := out.String()
+		output := p.out.String()
 		if strings.Contains(output, "Address already in use") {
 			err = fmt.Errorf("%w: %v", errAddrInUse, err)
 		}
@@ -521,4 +501,31 @@ func (s *Server) signal(tb testing.TB, sig syscall.Signal) {
 	if err := p.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		tb.Fatalf("redistest: signal %v to redis-server on %s: %v", sig, s.Addr, err)
 	}
+}
+
+// startProcess starts cmd with its output captured and the parent-death
+// signal set, and waits for it in the background. The parent-death signal of
+// Linux goes with the thread that started the child, so the goroutine that
+// starts and waits stays on its thread for as long as the child runs.
+func startProcess(cmd *exec.Cmd) (*process, error) {
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	setParentDeathSignal(cmd)
+	p := &process{cmd: cmd, out: out, done: make(chan struct{})}
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	if err := <-started; err != nil {
+		return nil, err
+	}
+	return p, nil
 }

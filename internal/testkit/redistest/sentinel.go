@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -218,23 +217,8 @@ func startNode(tb testing.TB, bin, dir string, conf []byte, args []string) *Sent
 
 func runNode(bin, addr string, args []string) (*SentinelNode, error) {
 	cmd := exec.Command(bin, args...)
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	setParentDeathSignal(cmd)
-	p := &process{cmd: cmd, out: out, done: make(chan struct{})}
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // see start: the parent-death signal is per thread
-		defer runtime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	if err := <-started; err != nil {
+	p, err := startProcess(cmd)
+	if err != nil {
 		return nil, err
 	}
 	n := &SentinelNode{Addr: addr, p: p}
@@ -248,12 +232,12 @@ func runNode(bin, addr string, args []string) (*SentinelNode, error) {
 		}
 		select {
 		case <-p.done:
-			return nil, fmt.Errorf("exited: %v\n%s", p.err, out.String())
+			return nil, fmt.Errorf("exited: %v\n%s", p.err, p.out.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			killProcess(p)
-			return nil, fmt.Errorf("no PING answer within %v: %v\n%s", startTimeout, err, out.String())
+			return nil, fmt.Errorf("no PING answer within %v: %v\n%s", startTimeout, err, p.out.String())
 		}
 	}
 }
