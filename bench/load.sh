@@ -52,10 +52,14 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 echo "building…"
-go build -o "$tmp/gateway" ./cmd/gateway
-go build -o "$tmp/bareproxy" ./bench/bareproxy
-go build -o "$tmp/upstream" ./bench/upstream
-go build -o "$tmp/loadrig" ./bench/loadrig
+# Built as the Dockerfile builds the gateway (static, no cgo, no symbol
+# tables), the bare proxy the same way so the two compare like for like: a
+# cgo build maps libc too, about 1.5 MB more resident memory in each.
+build() { CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$@"; }
+build "$tmp/gateway" ./cmd/gateway
+build "$tmp/bareproxy" ./bench/bareproxy
+build "$tmp/upstream" ./bench/upstream
+build "$tmp/loadrig" ./bench/loadrig
 
 used_ports=" "
 free_port() {

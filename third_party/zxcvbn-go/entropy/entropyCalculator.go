@@ -17,11 +17,9 @@ const (
 )
 
 var (
-	startUpperRx            = regexp.MustCompile(`^[A-Z][^A-Z]+$`)
-	endUpperRx              = regexp.MustCompile(`^[^A-Z]+[A-Z]$'`)
-	allUpperRx              = regexp.MustCompile(`^[A-Z]+$`)
-	keyPadStartingPositions = len(adjacency.GraphMap["keypad"].Graph)
-	keyPadAvgDegree         = adjacency.GraphMap["keypad"].CalculateAvgDegree()
+	startUpperRx = regexp.MustCompile(`^[A-Z][^A-Z]+$`)
+	endUpperRx   = regexp.MustCompile(`^[^A-Z]+[A-Z]$'`)
+	allUpperRx   = regexp.MustCompile(`^[A-Z]+$`)
 )
 
 // DictionaryEntropy calculates the entropy of a dictionary match
@@ -87,11 +85,13 @@ func SpatialEntropy(match match.Match, turns int, shiftCount int) float64 {
 	var s, d float64
 	if match.DictionaryName == "qwerty" || match.DictionaryName == "dvorak" {
 		// todo: verify qwerty and dvorak have the same length and degree
-		s = float64(len(adjacency.BuildQwerty().Graph))
-		d = adjacency.BuildQwerty().CalculateAvgDegree()
+		qwerty := adjacency.Graphs()["qwerty"]
+		s = float64(len(qwerty.Graph))
+		d = qwerty.CalculateAvgDegree()
 	} else {
-		s = float64(keyPadStartingPositions)
-		d = keyPadAvgDegree
+		keypad := adjacency.Graphs()["keypad"]
+		s = float64(len(keypad.Graph))
+		d = keypad.CalculateAvgDegree()
 	}
 
 	possibilities := float64(0)

@@ -53,12 +53,13 @@ func loadFrequencyList() {
 		dictionaryMatchers = append(dictionaryMatchers, match.Matcher{MatchingFunc: buildDictMatcher(n, buildRankedDict(list.List)), ID: n})
 	}
 
-	l33tTable = adjacency.GraphMap["l33t"]
+	graphs := adjacency.Graphs()
+	l33tTable = graphs["l33t"]
 
-	adjacencyGraphs = append(adjacencyGraphs, adjacency.GraphMap["qwerty"])
-	adjacencyGraphs = append(adjacencyGraphs, adjacency.GraphMap["dvorak"])
-	adjacencyGraphs = append(adjacencyGraphs, adjacency.GraphMap["keypad"])
-	adjacencyGraphs = append(adjacencyGraphs, adjacency.GraphMap["macKeypad"])
+	adjacencyGraphs = append(adjacencyGraphs, graphs["qwerty"])
+	adjacencyGraphs = append(adjacencyGraphs, graphs["dvorak"])
+	adjacencyGraphs = append(adjacencyGraphs, graphs["keypad"])
+	adjacencyGraphs = append(adjacencyGraphs, graphs["macKeypad"])
 
 	// l33tFilePath, _ := filepath.Abs("adjacency/L33t.json")
 	// L33T_TABLE = adjacency.GetAdjancencyGraphFromFile(l33tFilePath, "l33t")
