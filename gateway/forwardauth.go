@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/authgate/gateway/admin/web"
 	"github.com/authgate/gateway/gateway/httpsafe"
 	"github.com/authgate/gateway/store"
 )
@@ -49,12 +50,12 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		local := g.cleanRD(g.originalURI(r))
 		login = g.portalLogin(g.appURL(r, local))
 	}
-	if r.URL.Query().Get("redirect") == "1" && wantsHTML(r) {
+	if r.URL.Query().Get("redirect") == "1" && web.WantsHTML(r) {
 		http.Redirect(w, r, login, http.StatusFound)
 		return
 	}
 	w.Header().Set("Location", login)
-	writeJSONError(w, http.StatusUnauthorized, "unauthenticated", "sign in required")
+	web.WriteJSONError(w, http.StatusUnauthorized, "unauthenticated", "sign in required")
 }
 
 // originalURI is the path and query the person asked the fronting proxy

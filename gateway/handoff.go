@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/authgate/gateway/admin/web"
 	"github.com/authgate/gateway/gateway/httpsafe"
 	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/templates"
@@ -197,8 +198,8 @@ func (g *Gateway) acceptHandoff(w http.ResponseWriter, r *http.Request) {
 // refuseHandoff answers a callback that cannot sign anyone in.
 func (g *Gateway) refuseHandoff(w http.ResponseWriter, r *http.Request, why, msg string) {
 	g.Log.Warn("handoff refused", "reason", why, "host", httpsafe.RequestHost(r, g.Config.TrustedPrefixes), "client_ip", g.clientIP(r))
-	if !wantsHTML(r) {
-		writeJSONError(w, http.StatusBadRequest, "handoff_refused", msg)
+	if !web.WantsHTML(r) {
+		web.WriteJSONError(w, http.StatusBadRequest, "handoff_refused", msg)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")

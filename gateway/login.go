@@ -2,10 +2,11 @@ package gateway
 
 import (
 	"context"
-	"github.com/a-h/templ"
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/a-h/templ"
 
 	"github.com/authgate/gateway/gateway/httpsafe"
 	"github.com/authgate/gateway/store"

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/authgate/gateway/admin/web"
 	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/templates"
 )
@@ -52,7 +53,7 @@ func (g *Gateway) logout(w http.ResponseWriter, r *http.Request, s *Sessions, af
 		g.Log.Info("signed_out", "username", cur.User.Username, "client_ip", g.clientIP(r))
 	}
 	s.Clear(w)
-	if !wantsHTML(r) {
+	if !web.WantsHTML(r) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/authgate/gateway/admin/web"
 	"github.com/authgate/gateway/gateway/httpsafe"
 	"github.com/authgate/gateway/store"
 )
@@ -33,7 +34,7 @@ func (g *Gateway) protect(w http.ResponseWriter, r *http.Request, cleaned string
 	// tunnel: neither has a place in front of a web app.
 	if r.Method == http.MethodTrace || r.Method == http.MethodConnect {
 		w.Header().Set("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
-		writeJSONError(w, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed")
+		web.WriteJSONError(w, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed")
 		return
 	}
 	public := !httpsafe.SuspiciousPath(r.URL.EscapedPath()) && httpsafe.IsPublicPath(cleaned, g.Config.PublicPaths)
@@ -83,9 +84,9 @@ func (g *Gateway) protect(w http.ResponseWriter, r *http.Request, cleaned string
 // askToSignIn sends a browser to the login page (back here afterwards) and
 // answers anything else with 401 JSON.
 func (g *Gateway) askToSignIn(w http.ResponseWriter, r *http.Request, pending bool) {
-	if !wantsHTML(r) || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+	if !web.WantsHTML(r) || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		w.Header().Set("WWW-Authenticate", `Cookie realm="gateway"`)
-		writeJSONError(w, http.StatusUnauthorized, "unauthenticated", "sign in required")
+		web.WriteJSONError(w, http.StatusUnauthorized, "unauthenticated", "sign in required")
 		return
 	}
 	if g.Config.HasPortal() {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/authgate/gateway/store"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/authgate/gateway/store"
 
 	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/gateway/httpsafe"

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/authgate/gateway/admin/web"
 	"github.com/authgate/gateway/gateway/httpsafe"
 	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/store/attempts"
@@ -48,8 +49,8 @@ func (g *Gateway) rateLimited(w http.ResponseWriter, r *http.Request, cleaned st
 func (g *Gateway) tooManyRequests(w http.ResponseWriter, r *http.Request, wait time.Duration) {
 	w.Header().Set("Retry-After", attempts.RetryAfter(wait))
 	msg := "Too many requests. Try again in " + attempts.In(wait) + "."
-	if !wantsHTML(r) {
-		writeJSONError(w, http.StatusTooManyRequests, "rate_limited", msg)
+	if !web.WantsHTML(r) {
+		web.WriteJSONError(w, http.StatusTooManyRequests, "rate_limited", msg)
 		return
 	}
 	g.renderThrottled(w, r, templates.ThrottledPage{

@@ -1,12 +1,11 @@
 package gateway
 
 import (
-	"encoding/json"
 	"net/http"
-	"strings"
 
 	"github.com/a-h/templ"
 
+	"github.com/authgate/gateway/admin/web"
 	"github.com/authgate/gateway/templates"
 )
 
@@ -32,36 +31,13 @@ func securityHeaders(next http.Handler, hsts bool, formAction string) http.Handl
 
 // render writes a templ component as an HTML page with a status.
 func (g *Gateway) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	if err := c.Render(r.Context(), w); err != nil {
-		g.Log.Error("render page", "err", err.Error(), "path", r.URL.Path)
-	}
-}
-
-// wantsHTML reports whether the client is a browser expecting a page.
-func wantsHTML(r *http.Request) bool {
-	return strings.Contains(r.Header.Get("Accept"), "text/html")
-}
-
-// apiError is the JSON error body of the whole gateway.
-type apiError struct {
-	Error string `json:"error"`
-	Code  string `json:"code"`
-}
-
-func writeJSONError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(apiError{Error: msg, Code: code})
+	web.RenderPage(g.Log, w, r, status, c)
 }
 
 // renderErrorPage answers with a full page for browsers and JSON otherwise.
 func (g *Gateway) renderErrorPage(w http.ResponseWriter, r *http.Request, status int, code, title, msg string) {
-	if !wantsHTML(r) {
-		writeJSONError(w, status, code, msg)
+	if !web.WantsHTML(r) {
+		web.WriteJSONError(w, status, code, msg)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/authgate/gateway/admin/web"
 	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/store/attempts"
 	"github.com/authgate/gateway/templates"
@@ -91,8 +92,8 @@ func (g *Gateway) afterFailedLogin(w http.ResponseWriter, r *http.Request, u *st
 // back to the sign-in form; JSON for non-browsers.
 func (g *Gateway) throttledLoginPage(w http.ResponseWriter, r *http.Request, rd, msg string, wait time.Duration) {
 	w.Header().Set("Retry-After", attempts.RetryAfter(wait))
-	if !wantsHTML(r) {
-		writeJSONError(w, http.StatusTooManyRequests, "throttled", msg)
+	if !web.WantsHTML(r) {
+		web.WriteJSONError(w, http.StatusTooManyRequests, "throttled", msg)
 		return
 	}
 	g.renderThrottled(w, r, templates.ThrottledPage{

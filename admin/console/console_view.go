@@ -1,0 +1,131 @@
+package console
+
+import (
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/authgate/gateway/admin/web"
+	"github.com/authgate/gateway/store"
+	"github.com/authgate/gateway/templates"
+)
+
+// consoleTimeLayout is how the console writes times: UTC, to the minute, the
+// same for every staff member whatever their time zone.
+const consoleTimeLayout = "2006-01-02 15:04 UTC"
+
+func consoleTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(consoleTimeLayout)
+}
+
+// consoleChrome is the page frame for a staff member.
+func (h *Handler) consoleChrome(a *staffActor, title string) templates.Chrome {
+	return h.Chrome(a.p, title)
+}
+
+func (h *Handler) consoleNav(a *staffActor, current string) templates.ConsoleNav {
+	return templates.ConsoleNav{Admin: a.isAdmin(), Current: current}
+}
+
+// consoleUserPath is a user's console page.
+func (h *Handler) consoleUserPath(username string) string {
+	return h.Prefix + "/admin/users/" + url.PathEscape(username)
+}
+
+// staffUserStatus names the account state for staff.
+func staffUserStatus(u *store.User) string {
+	switch {
+	case !u.Disabled:
+		return "Active"
+	case u.Lock == store.LockStaff:
+		return "Locked"
+	}
+	return "Disabled"
+}
+
+// consoleEventLabels name activity entries for staff.
+var consoleEventLabels = map[string]string{
+	store.EventSignIn:          "Signed in",
+	store.EventSignInFailed:    "Failed sign-in",
+	store.EventSignOut:         "Signed out",
+	store.EventSessionRevoked:  "Device signed out",
+	store.EventSignOutAll:      "Signed out everywhere",
+	store.EventPasswordChanged: "Password changed",
+	store.EventMFAEnabled:      "Two-step verification on",
+	store.EventMFADisabled:     "Two-step verification off",
+	store.EventMFAFailed:       "Wrong verification code",
+	store.EventRecoveryUsed:    "Recovery code used",
+	store.EventRecoveryRenewed: "New recovery codes",
+	store.EventNewDevice:       "New device",
+	store.EventLocked:          "Account locked",
+	store.EventUnlocked:        "Account unlocked",
+	store.EventDisabled:        "Account disabled",
+	store.EventResetLink:       "Reset link created",
+	store.EventThrottled:       "Sign-in attempts limited",
+	store.EventStaffAction:     "Staff action",
+}
+
+func consoleEventLabel(t string) string {
+	if l, ok := consoleEventLabels[t]; ok {
+		return l
+	}
+	return strings.ReplaceAll(t, "_", " ")
+}
+
+func consoleEvents(events []store.Event) []templates.ConsoleEvent {
+	out := make([]templates.ConsoleEvent, 0, len(events))
+	for _, e := range events {
+		ce := templates.ConsoleEvent{Time: consoleTime(e.Time), What: consoleEventLabel(e.Type), Detail: e.Detail, IP: e.IP, Actor: e.Actor}
+		if e.Device != "" {
+			ce.Device = web.DeviceLabel(e.Device)
+		}
+		out = append(out, ce)
+	}
+	return out
+}
+
+func (h *Handler) consoleSessions(sessions []*store.Session) []templates.ConsoleSession {
+	out := make([]templates.ConsoleSession, 0, len(sessions))
+	for _, s := range sessions {
+		out = append(out, templates.ConsoleSession{
+			ID: s.ID, Device: web.DeviceLabel(s.UserAgent), Name: s.Name, IP: s.IP, Place: h.Places.Lookup(s.IP),
+			Created: consoleTime(s.Created), LastSeen: consoleTime(s.LastSeen),
+		})
+	}
+	return out
+}
+
+// consoleThrottleLabel names a brute-force counter by its key.
+func consoleThrottleLabel(key string) string {
+	switch {
+	case strings.HasPrefix(key, "mfa:"):
+		return "Verification code attempts"
+	case strings.HasPrefix(key, "pw:name:"):
+		return "Password attempts (by username)"
+	}
+	return "Password attempts"
+}
+
+func consoleThrottles(ts []store.ThrottleState) []templates.ConsoleThrottle {
+	out := make([]templates.ConsoleThrottle, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, templates.ConsoleThrottle{What: consoleThrottleLabel(t.Key), Fails: t.Fails, Until: consoleTime(t.Until)})
+	}
+	return out
+}
+
+// consoleRoleChoices are the role checkboxes, ticked for roles.
+func consoleRoleChoices(roles []string) []templates.ConsoleRoleChoice {
+	var out []templates.ConsoleRoleChoice
+	for _, r := range []string{store.RoleUser, store.RoleSupport, store.RoleAdmin} {
+		c := templates.ConsoleRoleChoice{Name: r}
+		for _, have := range roles {
+			c.Checked = c.Checked || have == r
+		}
+		out = append(out, c)
+	}
+	return out
+}

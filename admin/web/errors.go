@@ -1,0 +1,63 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/a-h/templ"
+
+	"github.com/authgate/gateway/store"
+	"github.com/authgate/gateway/templates"
+)
+
+// Render writes a templ page with a status (see RenderPage).
+func (h *Base) Render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	RenderPage(h.Log, w, r, status, c)
+}
+
+// ErrorPage answers with a full page for browsers and JSON otherwise.
+func (h *Base) ErrorPage(w http.ResponseWriter, r *http.Request, status int, code, title, msg string) {
+	if !WantsHTML(r) || strings.HasPrefix(r.URL.Path, h.Prefix+"/api/") {
+		WriteJSONError(w, status, code, msg)
+		return
+	}
+	h.Render(w, r, status, templates.Error(templates.ErrorPage{
+		Chrome: templates.Chrome{Title: title, Prefix: h.Prefix}, Status: status, Message: msg,
+	}))
+}
+
+// NotFound answers 404.
+func (h *Base) NotFound(w http.ResponseWriter, r *http.Request) {
+	h.ErrorPage(w, r, http.StatusNotFound, "not_found", "Not found", "There is no page at this address.")
+}
+
+// NotReplicated answers a sign-out that is in force (this replica refuses
+// the sessions, and the Redis master has it) but that no Redis replica
+// confirmed in time: a failover now could lose it, so it is not reported
+// done. The gateway keeps writing it back.
+func (h *Base) NotReplicated(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Retry-After", "5")
+	h.ErrorPage(w, r, http.StatusServiceUnavailable, store.CodeNotReplicated, "Not confirmed yet", store.MsgNotReplicated)
+}
+
+// StoreFailed answers a failed change: not replicated, or unavailable.
+func (h *Base) StoreFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, store.ErrNotReplicated) {
+		h.NotReplicated(w, r)
+		return
+	}
+	h.Unavailable(w, r)
+}
+
+// Unavailable answers 503: the store cannot be reached (fail closed).
+func (h *Base) Unavailable(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Retry-After", "5")
+	h.ErrorPage(w, r, http.StatusServiceUnavailable, "unavailable", "Temporarily unavailable",
+		"The account service is unavailable right now. Please try again in a few seconds.")
+}
+
+// Forbidden answers 403 with a page for browsers and JSON otherwise.
+func (h *Base) Forbidden(w http.ResponseWriter, r *http.Request, code, msg string) {
+	h.ErrorPage(w, r, http.StatusForbidden, code, "Not allowed", msg)
+}
