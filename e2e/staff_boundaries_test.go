@@ -338,11 +338,16 @@ func TestAPITokensCannotDoWhatNeedsAPerson(t *testing.T) {
 	if code != http.StatusForbidden || body["code"] != "reauth_required" {
 		t.Fatalf("admin token giving a user the admin role: %d %v", code, body)
 	}
+	// Groups open routes as roles do: the same rule.
+	code, body = tokenCall(t, g, tok, "POST", "/.gateway/api/v1/users/plain/groups", map[string]any{"reason": "x", "groups": []string{"finance"}})
+	if code != http.StatusForbidden || body["code"] != "reauth_required" {
+		t.Fatalf("admin token giving a user a group: %d %v", code, body)
+	}
 	if !staffAlive(t, sam) {
 		t.Fatal("a token signed support out")
 	}
-	if u, _ := g.Store.FindUserByID(context.Background(), plain.ID); len(u.Roles) != 1 || u.Roles[0] != store.RoleUser {
-		t.Fatalf("a token changed roles: %v", u.Roles)
+	if u, _ := g.Store.FindUserByID(context.Background(), plain.ID); len(u.Roles) != 1 || u.Roles[0] != store.RoleUser || len(u.Groups) != 0 {
+		t.Fatalf("a token changed roles or groups: %v %v", u.Roles, u.Groups)
 	}
 	if n := len(staffAudit(t, g, store.AuditFilter{})); n != audit {
 		t.Fatalf("refused token calls wrote %d audit entries", n-audit)
@@ -357,6 +362,9 @@ func TestAPITokensCannotDoWhatNeedsAPerson(t *testing.T) {
 	stale := rtStaleSession(t, g, aliceU)
 	if code, body := staffCall(t, stale, "POST", "/.gateway/api/v1/users/plain/roles", map[string]any{"reason": "x", "roles": []string{"support"}}); code != http.StatusForbidden || body["code"] != "reauth_required" {
 		t.Fatalf("stale session changing roles: %d %v", code, body)
+	}
+	if code, body := staffCall(t, stale, "POST", "/.gateway/api/v1/users/plain/groups", map[string]any{"reason": "x", "groups": []string{"eng"}}); code != http.StatusForbidden || body["code"] != "reauth_required" {
+		t.Fatalf("stale session changing groups: %d %v", code, body)
 	}
 	if code, body := staffCall(t, alice, "POST", "/.gateway/api/v1/users/plain/roles", map[string]any{"reason": "new hire", "roles": []string{"support"}}); code != http.StatusNoContent {
 		t.Fatalf("fresh session changing roles: %d %v", code, body)

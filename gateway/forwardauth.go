@@ -27,7 +27,7 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set(g.Config.Headers.User, cur.User.Username)
 		h.Set(g.Config.Headers.Email, cur.User.Email)
-		h.Set(g.Config.Headers.Groups, cur.User.Groups)
+		h.Set(g.Config.Headers.Groups, cur.User.GroupsHeader)
 		w.WriteHeader(http.StatusOK)
 		return
 	case store.Unavailable:

@@ -199,7 +199,7 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request, cleaned string, cu
 		// its length so that an append elsewhere copies instead of
 		// writing into its neighbour.
 		v := new([3]string)
-		v[0], v[1], v[2] = cur.User.Username, cur.User.Email, cur.User.Groups
+		v[0], v[1], v[2] = cur.User.Username, cur.User.Email, cur.User.GroupsHeader
 		r.Header[p.headers.User] = v[0:1:1]
 		if cur.User.Email != "" {
 			r.Header[p.headers.Email] = v[1:2:2]

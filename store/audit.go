@@ -24,6 +24,7 @@ const (
 	AuditResetLink     = "reset_link"
 	AuditUserCreate    = "user_create"
 	AuditRolesChange   = "roles_change"
+	AuditGroupsChange  = "groups_change"
 	AuditDisable       = "disable"
 	AuditTokenCreate   = "token_create"
 	AuditTokenRevoke   = "token_revoke"
@@ -36,7 +37,7 @@ const (
 var AuditActions = []string{
 	AuditSignOutAll, AuditSessionRevoke, AuditMFAReset, AuditLock, AuditUnlock,
 	AuditThrottleClear, AuditResetLink, AuditResetUsed, AuditUserCreate, AuditRolesChange,
-	AuditDisable, AuditTokenCreate, AuditTokenRevoke,
+	AuditGroupsChange, AuditDisable, AuditTokenCreate, AuditTokenRevoke,
 }
 
 // AuditEntry is one staff action: who, what, whom, why, when, from where.

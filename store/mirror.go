@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,8 +20,11 @@ type UserState struct {
 	Username string
 	Email    string
 	Roles    []string
-	// Groups is Roles joined with ",", ready for the groups header.
-	Groups          string
+	// Groups are the user's groups (canonical, sorted).
+	Groups []string
+	// GroupsHeader is the roles and then the groups joined with ",",
+	// ready for the groups header.
+	GroupsHeader    string
 	Disabled        bool
 	SignedOutBefore int64 // unix nanos
 	MFAEnabled      bool
@@ -32,6 +34,16 @@ type UserState struct {
 func (u *UserState) HasRole(r string) bool {
 	for _, x := range u.Roles {
 		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// HasGroup reports whether the user is in group g (canonical form).
+func (u *UserState) HasGroup(g string) bool {
+	for _, x := range u.Groups {
+		if x == g {
 			return true
 		}
 	}
@@ -185,7 +197,7 @@ func (m *Mirror) FindUserState(ctx context.Context, uid string) (*UserState, err
 	return m.loadUser(ctx, uid)
 }
 
-var userStateFields = []string{"id", "username", "email", "roles", "disabled", "signed_out_before", "mfa_enabled"}
+var userStateFields = []string{"id", "username", "email", "roles", "disabled", "signed_out_before", "mfa_enabled", "groups"}
 
 // loadUser fetches a user's state and caches it unless a change to any user
 // arrived meanwhile (the fetched value might predate it).
@@ -223,9 +235,9 @@ func parseUserState(vals []any) *UserState {
 		return nil
 	}
 	sob, _ := strconv.ParseInt(str(5), 10, 64)
-	roles := splitList(str(3))
+	roles, groups := splitList(str(3)), splitList(str(7))
 	return &UserState{
-		ID: str(0), Username: str(1), Email: str(2), Roles: roles, Groups: strings.Join(roles, ","),
+		ID: str(0), Username: str(1), Email: str(2), Roles: roles, Groups: groups, GroupsHeader: groupsHeader(roles, groups),
 		Disabled: str(4) == "1", SignedOutBefore: sob, MFAEnabled: str(6) == "1",
 	}
 }

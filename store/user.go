@@ -30,8 +30,11 @@ type User struct {
 	Email        string
 	PasswordHash string
 	Roles        []string
-	Created      time.Time
-	Disabled     bool
+	// Groups are names the operator gives people (teams, projects) for
+	// route rules and the upstream: canonical, sorted, at most MaxGroups.
+	Groups   []string
+	Created  time.Time
+	Disabled bool
 	// Lock says who may lift Disabled: LockStaff when support or an admin
 	// locked the account (either may unlock it), LockAdmin when an admin
 	// disabled it (only an admin re-enables it). "" with Disabled set means
@@ -94,6 +97,13 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 	if len(u.Roles) == 0 {
 		u.Roles = []string{RoleUser}
 	}
+	if len(u.Groups) > 0 {
+		groups, err := CleanGroups(u.Groups)
+		if err != nil {
+			return err
+		}
+		u.Groups = groups
+	}
 	u.ID = newUserID()
 	u.Created = s.now().UTC().Truncate(time.Second)
 	ok, err := s.rdb.SetNX(ctx, keyUserName(u.Username), u.ID, 0).Result()
@@ -122,7 +132,7 @@ func userFields(u *User) map[string]any {
 		"disabled": boolStr(u.Disabled), "signed_out_before": u.SignedOutBefore.UnixNano(),
 		"mfa_secret": u.MFASecret, "mfa_enabled": boolStr(u.MFAEnabled),
 		"mfa_last_step": u.MFALastStep, "recovery": strings.Join(u.RecoveryCodes, ","),
-		"lock": u.Lock,
+		"lock": u.Lock, "groups": strings.Join(u.Groups, ","),
 	}
 }
 
@@ -166,6 +176,7 @@ func parseUser(m map[string]string) *User {
 		Roles: splitList(m["roles"]), Created: time.Unix(created, 0).UTC(),
 		Disabled: m["disabled"] == "1", MFASecret: m["mfa_secret"], MFAEnabled: m["mfa_enabled"] == "1",
 		MFALastStep: step, RecoveryCodes: splitList(m["recovery"]), Lock: m["lock"],
+		Groups: splitList(m["groups"]),
 	}
 	if sob > 0 {
 		u.SignedOutBefore = time.Unix(0, sob).UTC()
@@ -223,9 +234,12 @@ func (s *Store) FindUsers(ctx context.Context, prefix string, limit int) ([]*Use
 
 // UserUpdate names the fields to change; nil fields stay as they are.
 type UserUpdate struct {
-	Email         *string
-	PasswordHash  *string
-	Roles         []string
+	Email        *string
+	PasswordHash *string
+	Roles        []string
+	// Groups replaces the user's groups (an empty list removes them all);
+	// checked with CleanGroups.
+	Groups        *[]string
 	Disabled      *bool
 	MFASecret     *string
 	MFAEnabled    *bool
@@ -251,6 +265,13 @@ func (s *Store) UpdateUser(ctx context.Context, uid string, upd UserUpdate) erro
 	}
 	if upd.Roles != nil {
 		f["roles"] = strings.Join(upd.Roles, ",")
+	}
+	if upd.Groups != nil {
+		groups, err := CleanGroups(*upd.Groups)
+		if err != nil {
+			return err
+		}
+		f["groups"] = strings.Join(groups, ",")
 	}
 	if upd.Disabled != nil {
 		f["disabled"] = boolStr(*upd.Disabled)
@@ -278,7 +299,7 @@ func (s *Store) UpdateUser(ctx context.Context, uid string, upd UserUpdate) erro
 		return nil
 	}
 	// Only identity-bearing fields matter to the request path.
-	tell := upd.Email != nil || upd.Roles != nil || upd.Disabled != nil
+	tell := upd.Email != nil || upd.Roles != nil || upd.Groups != nil || upd.Disabled != nil
 	if upd.Disabled != nil && *upd.Disabled {
 		// Disabling ends every session first, in the atomic part: even if
 		// what follows fails, no replica lets an earlier session through.

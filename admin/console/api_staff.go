@@ -18,6 +18,7 @@ type staffUserJSON struct {
 	Username   string   `json:"username"`
 	Email      string   `json:"email"`
 	Roles      []string `json:"roles"`
+	Groups     []string `json:"groups"`
 	MFAEnabled bool     `json:"mfa_enabled"`
 	// Status is "active", "locked" (by staff) or "disabled" (by an admin).
 	Status  string    `json:"status"`
@@ -29,8 +30,12 @@ func staffUser(u *store.User) staffUserJSON {
 	if roles == nil {
 		roles = []string{}
 	}
+	groups := u.Groups
+	if groups == nil {
+		groups = []string{}
+	}
 	return staffUserJSON{
-		Username: u.Username, Email: u.Email, Roles: roles, MFAEnabled: u.MFAEnabled,
+		Username: u.Username, Email: u.Email, Roles: roles, MFAEnabled: u.MFAEnabled, Groups: groups,
 		Status: strings.ToLower(staffUserStatus(u)), Created: u.Created,
 	}
 }
@@ -181,6 +186,7 @@ func (h *Handler) apiAction(act *staffAction) func(http.ResponseWriter, *http.Re
 		var body struct {
 			Reason string   `json:"reason"`
 			Roles  []string `json:"roles"`
+			Groups []string `json:"groups"`
 		}
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10))
 		if err := dec.Decode(&body); err != nil && !errors.Is(err, io.EOF) {
@@ -191,7 +197,7 @@ func (h *Handler) apiAction(act *staffAction) func(http.ResponseWriter, *http.Re
 			return
 		}
 		_, res, aerr := h.runAction(a, act, &actionInput{
-			Reason: body.Reason, SessionID: r.PathValue("id"), Roles: body.Roles, w: w, r: r,
+			Reason: body.Reason, SessionID: r.PathValue("id"), Roles: body.Roles, Groups: body.Groups, w: w, r: r,
 		})
 		if aerr != nil {
 			web.WriteJSONError(w, aerr.status, aerr.code, aerr.msg)

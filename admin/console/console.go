@@ -30,6 +30,7 @@ func (h *Handler) staffRoutes() []staffRoute {
 		{"POST", "/admin/users/{name}/reset-link", sup, page, h.submitConsoleAction(actResetLink)},
 		{"POST", "/admin/users/{name}/disable", adm, page, h.submitConsoleAction(actDisable)},
 		{"POST", "/admin/users/{name}/roles", adm, page, h.submitConsoleAction(actRoles)},
+		{"POST", "/admin/users/{name}/groups", adm, page, h.submitConsoleAction(actGroups)},
 		{"GET", "/admin/new-user", adm, page, h.showNewUser},
 		{"POST", "/admin/new-user", adm, page, h.submitNewUser},
 		{"GET", "/admin/audit", adm, page, h.showAudit},
@@ -51,6 +52,7 @@ func (h *Handler) staffRoutes() []staffRoute {
 		{"POST", "/api/v1/users/{name}/reset-link", sup, api, h.apiAction(actResetLink)},
 		{"POST", "/api/v1/users/{name}/disable", adm, api, h.apiAction(actDisable)},
 		{"POST", "/api/v1/users/{name}/roles", adm, api, h.apiAction(actRoles)},
+		{"POST", "/api/v1/users/{name}/groups", adm, api, h.apiAction(actGroups)},
 		{"GET", "/api/v1/audit", adm, api, h.apiAudit},
 
 		{"", "/admin", sup, page, h.staffNotFound},

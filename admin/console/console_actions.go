@@ -34,6 +34,7 @@ type actionInput struct {
 	Reason    string
 	SessionID string   // actRevokeSession
 	Roles     []string // actRoles
+	Groups    []string // actGroups: the whole new list; nil when not sent
 	w         http.ResponseWriter
 	r         *http.Request
 }

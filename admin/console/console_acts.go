@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/authgate/gateway/admin/web"
 	"github.com/authgate/gateway/store"
@@ -26,6 +27,7 @@ var (
 	actResetLink      = &staffAction{audit: store.AuditResetLink, notSelf: true, run: (*Handler).doResetLink}
 	actDisable        = &staffAction{audit: store.AuditDisable, admin: true, notSelf: true, run: (*Handler).doDisable}
 	actRoles          = &staffAction{audit: store.AuditRolesChange, admin: true, notSelf: true, reauth: "change someone's roles", run: (*Handler).doRoles}
+	actGroups         = &staffAction{audit: store.AuditGroupsChange, admin: true, notSelf: true, reauth: "change someone's groups", run: (*Handler).doGroups}
 )
 
 // staffSignOut ends every session of u at once, on every replica.
@@ -228,4 +230,40 @@ func (h *Handler) retireTokens(ctx context.Context, u *store.User, roles []strin
 		names = append(names, "“"+t.Name+"” (id "+t.ID+")")
 	}
 	return "revoked their API tokens " + strings.Join(names, ", ")
+}
+
+// doGroups replaces u's groups with in.Groups (checked and made canonical
+// by store.CleanGroups). Every replica sees the change through the feed,
+// as with roles: the next request carries the new groups.
+func (h *Handler) doGroups(ctx context.Context, _ *staffActor, u *store.User, in *actionInput) (*actionResult, *actionError) {
+	if in.Groups == nil {
+		return nil, staffRefuse(http.StatusUnprocessableEntity, "groups_required", `Send the whole new list of groups ("groups": [] removes them all).`)
+	}
+	groups, err := store.CleanGroups(in.Groups)
+	if err != nil {
+		return nil, staffRefuse(http.StatusUnprocessableEntity, "invalid_group", err.Error()+".")
+	}
+	if aerr := h.staffUpdate(ctx, u, store.UserUpdate{Groups: &groups}); aerr != nil {
+		return nil, aerr
+	}
+	list := strings.Join(groups, ", ")
+	if list == "" {
+		list = "none"
+	}
+	old := strings.Join(u.Groups, ", ")
+	if old == "" {
+		old = "none"
+	}
+	return &actionResult{eventType: store.EventStaffAction, text: "changed your groups to " + list,
+		detail: "groups " + old + " → " + list, notice: "groups_changed"}, nil
+}
+
+// splitGroupsField reads the console's groups field: names separated by
+// commas or white space. An empty field is an empty list (no groups).
+func splitGroupsField(s string) []string {
+	out := []string{}
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+		out = append(out, f)
+	}
+	return out
 }

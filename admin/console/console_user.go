@@ -52,6 +52,7 @@ var consoleNotices = map[string]string{
 	"throttles_cleared": "The sign-in limits were cleared.",
 	"disabled":          "The account is disabled and signed out everywhere.",
 	"roles_changed":     "The roles were changed.",
+	"groups_changed":    "The groups were changed.",
 }
 
 // showStaffUser is one user's page in the console.
@@ -92,6 +93,7 @@ func (h *Handler) renderStaffUser(w http.ResponseWriter, r *http.Request, a *sta
 		Notice: notice, Error: errMsg, Path: h.consoleUserPath(u.Username),
 		User: templates.ConsoleUserInfo{
 			Username: u.Username, Email: u.Email, Roles: strings.Join(u.Roles, ", "), Created: consoleTime(u.Created),
+			Groups:     strings.Join(u.Groups, ", "),
 			MFAEnabled: u.MFAEnabled, RecoveryLeft: len(u.RecoveryCodes), Status: staffUserStatus(u),
 			Locked: u.Disabled && u.Lock == store.LockStaff, Disabled: u.Disabled && u.Lock != store.LockStaff,
 		},
@@ -116,6 +118,9 @@ func (h *Handler) submitConsoleAction(act *staffAction) func(http.ResponseWriter
 			return
 		}
 		in := &actionInput{Reason: r.PostForm.Get("reason"), SessionID: r.PathValue("id"), Roles: r.PostForm["role"], w: w, r: r}
+		if v, ok := r.PostForm["groups"]; ok {
+			in.Groups = splitGroupsField(strings.Join(v, ","))
+		}
 		u, res, aerr := h.runAction(a, act, in)
 		if aerr != nil {
 			if u == nil || aerr.status == http.StatusServiceUnavailable {

@@ -5,6 +5,7 @@
 //	gateway [--config FILE] users add NAME --email E --role user|support|admin [--password-stdin]
 //	gateway [--config FILE] users passwd NAME [--password-stdin]
 //	gateway [--config FILE] users list
+//	gateway [--config FILE] users groups NAME [add|remove GROUP...]
 //	gateway [--config FILE] users disable|enable NAME
 //	gateway [--config FILE] users unthrottle [NAME] [--ip ADDRESS]
 //	gateway [--config FILE] config check
@@ -94,6 +95,8 @@ commands:
   users add NAME --email E --role user|support|admin [--password-stdin]
   users passwd NAME [--password-stdin]
   users list
+  users groups NAME [add|remove GROUP...]
+                             list a user's groups, or add or remove some
   users disable NAME          refuse sign-in and sign the account out of every device
   users enable NAME
   users unthrottle [NAME] [--ip ADDRESS]

@@ -23,7 +23,7 @@ import (
 // users manages accounts directly in the store the gateway uses.
 func (e *env) users(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: gateway users add|passwd|list|disable|enable|unthrottle (see gateway help)")
+		return errors.New("usage: gateway users add|passwd|list|groups|disable|enable|unthrottle (see gateway help)")
 	}
 	cfg, err := config.LoadStoreOnly(e.configPath, e.environ)
 	if err != nil {
@@ -53,6 +53,8 @@ func (e *env) users(ctx context.Context, args []string) error {
 		return e.usersList(ctx, st)
 	case "disable", "enable":
 		return e.usersSetDisabled(ctx, st, rest, sub == "disable")
+	case "groups":
+		return e.usersGroups(ctx, st, rest) // users_groups.go
 	case "unthrottle":
 		return e.usersUnthrottle(ctx, st, rest) // users_unthrottle.go
 	}
@@ -173,7 +175,7 @@ func (e *env) usersList(ctx context.Context, st *store.Store) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "USERNAME\tEMAIL\tROLES\t2FA\tSTATUS\tCREATED")
+	fmt.Fprintln(tw, "USERNAME\tEMAIL\tROLES\tGROUPS\t2FA\tSTATUS\tCREATED")
 	for _, u := range users {
 		status := "active"
 		if u.Disabled {
@@ -183,7 +185,11 @@ func (e *env) usersList(ctx context.Context, st *store.Store) error {
 		if u.MFAEnabled {
 			mfa = "on"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Username, u.Email, strings.Join(u.Roles, ","), mfa, status, u.Created.Format(time.DateOnly))
+		groups := strings.Join(u.Groups, ",")
+		if groups == "" {
+			groups = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Username, u.Email, strings.Join(u.Roles, ","), groups, mfa, status, u.Created.Format(time.DateOnly))
 	}
 	return tw.Flush()
 }
