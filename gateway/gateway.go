@@ -23,6 +23,9 @@ type UserStore interface {
 	FindUserByID(ctx context.Context, uid string) (*store.User, error)
 	AppendEvent(ctx context.Context, uid string, e store.Event) error
 	FindEvents(ctx context.Context, uid string, n int64) ([]store.Event, error)
+	// CountFailedSignIn counts a failure on an unknown username for the
+	// console's hourly figures (known accounts are counted with their event).
+	CountFailedSignIn(ctx context.Context) error
 }
 
 // Deps are the gateway's collaborators, built in main.

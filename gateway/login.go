@@ -18,7 +18,10 @@ import (
 const (
 	msgBadCredentials = "Wrong username or password."
 	msgMissingFields  = "Enter your username and password."
-	msgDisabled       = "This account is disabled. Contact support."
+	// A lock by support and a disable by an admin are told apart, so
+	// the person knows whom to ask and what to expect.
+	msgLocked   = "This account is locked. Contact support to have it unlocked."
+	msgDisabled = "This account is disabled. Contact your administrator."
 )
 
 // clientIP is the vetted client address of r.
@@ -99,6 +102,8 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 		g.Log.Info("authentication_failed", "username", username, "client_ip", ip, "known_user", u != nil)
 		if u != nil {
 			g.event(r, u.ID, store.Event{Type: store.EventSignInFailed, Detail: "wrong password"})
+		} else {
+			g.countUnknownFailure(r)
 		}
 		if g.afterFailedLogin(w, r, u, rd, res) {
 			return
@@ -108,8 +113,12 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if u.Disabled {
 		g.Metrics.SignIns.WithLabelValues("disabled").Inc()
-		g.event(r, u.ID, store.Event{Type: store.EventSignInFailed, Detail: "account disabled"})
-		g.render(w, r, http.StatusForbidden, g.loginPage(r, typed, rd, msgDisabled, ""))
+		msg, detail := msgDisabled, "account disabled"
+		if u.Lock == store.LockStaff {
+			msg, detail = msgLocked, "account locked"
+		}
+		g.event(r, u.ID, store.Event{Type: store.EventSignInFailed, Detail: detail})
+		g.render(w, r, http.StatusForbidden, g.loginPage(r, typed, rd, msg, ""))
 		return
 	}
 	g.endPreviousSession(r)
@@ -175,6 +184,16 @@ func (g *Gateway) event(r *http.Request, uid string, e store.Event) {
 	defer cancel()
 	if err := g.Users.AppendEvent(ctx, uid, e); err != nil {
 		g.Log.Warn("append activity event", "err", err.Error(), "type", e.Type)
+	}
+}
+
+// countUnknownFailure counts a failed sign-in on a username that does not
+// exist, for the console's hourly figures; like event, a failure is logged.
+func (g *Gateway) countUnknownFailure(r *http.Request) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)
+	defer cancel()
+	if err := g.Users.CountFailedSignIn(ctx); err != nil {
+		g.Log.Warn("count failed sign-in", "err", err.Error())
 	}
 }
 

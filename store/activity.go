@@ -46,10 +46,20 @@ func (s *Store) AppendEvent(ctx context.Context, uid string, e Event) error {
 	if e.Time.IsZero() {
 		e.Time = s.now()
 	}
-	return s.rdb.XAdd(ctx, &redis.XAddArgs{
+	pipe := s.rdb.Pipeline()
+	pipe.XAdd(ctx, &redis.XAddArgs{
 		Stream: keyActivity(uid), MaxLen: s.ActivityLimit, Approx: true,
 		Values: eventValues(e),
-	}).Err()
+	})
+	// The console's dashboard figures (dashboard.go) ride along.
+	if f := statField(e.Type); f != "" {
+		s.countStat(ctx, pipe, f)
+	}
+	if e.Type == EventSignIn && e.IP != "" {
+		s.noteIPSeen(ctx, pipe, e.IP, uid)
+	}
+	_, err := pipe.Exec(ctx)
+	return err
 }
 
 func eventValues(e Event) map[string]any {

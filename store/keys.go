@@ -35,6 +35,16 @@ const (
 	keyAPITokens    = "gw:apitokens"           // hash: token id -> sha256 hex of the token
 	prefixAPIToken  = "gw:apitoken:"           // hash per API token, keyed by sha256 hex of the token
 	prefixHandoff   = "gw:handoff:"            // string per sign-in handoff code, keyed by sha256 hex of the code
+
+	// Console dashboard indexes (dashboard.go): each bounded and trimmed as
+	// it is written, so the console home page reads a few small keys
+	// instead of scanning every user or session.
+	keyActiveIndex    = "gw:idx:active"       // zset: "uid\x00sid" -> last-seen unix (last ActiveWindow only)
+	keyThrottledIndex = "gw:idx:throttled"    // zset: throttle key -> unix ms its delay ends
+	keyLockedIndex    = "gw:idx:locked"       // zset: uid -> unix time it was locked or disabled
+	keyLockedBuilt    = "gw:idx:locked:built" // string: set once the locked index covers every user
+	prefixStatsHour   = "gw:stats:h:"         // hash per hour (unix hours): sign_in, sign_in_failed counts
+	prefixIPSeen      = "gw:ipseen:"          // zset per client address: uid -> unix time of its last sign-in from there
 )
 
 // globalKeys are the keys of the one shared slot, in the order the change

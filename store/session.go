@@ -38,6 +38,13 @@ func (s *Store) CreateSession(ctx context.Context, sess *Session) error {
 	if err != nil {
 		return err
 	}
+	// The console's "active now" (dashboard.go), outside the transaction:
+	// the index lives in another cluster slot.
+	ap := s.rdb.Pipeline()
+	s.noteActive(ctx, ap, redis.Z{Score: float64(sess.LastSeen.Unix()), Member: activeMember(sess.UserID, sess.ID)})
+	if _, err := ap.Exec(ctx); err != nil {
+		s.log.Warn("note active session", "err", err.Error())
+	}
 	// Keep the index alive as long as its longest-lived session.
 	if maxes, err := s.rdb.ZRevRangeWithScores(ctx, keySessions(sess.UserID), 0, 0).Result(); err == nil && len(maxes) == 1 {
 		s.rdb.ExpireAt(ctx, keySessions(sess.UserID), time.Unix(int64(maxes[0].Score), 0))
@@ -146,9 +153,12 @@ func (s *Store) TouchSessions(ctx context.Context, touches []SessionTouch) ([]Se
 	}
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(touches))
+	active := make([]redis.Z, len(touches))
 	for i, t := range touches {
 		cmds[i] = touchScript.Eval(ctx, pipe, []string{keySession(t.UserID, t.SessionID)}, t.At.Unix(), t.IP)
+		active[i] = redis.Z{Score: float64(t.At.Unix()), Member: activeMember(t.UserID, t.SessionID)}
 	}
+	s.noteActive(ctx, pipe, active...)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, err
 	}

@@ -80,6 +80,9 @@ func (s *Store) ThrottleTake(ctx context.Context, key string, p ThrottlePolicy) 
 	if len(res) != 3 {
 		return ThrottleResult{}, redis.Nil
 	}
+	if res[2] > 0 {
+		s.noteThrottled(ctx, key, s.now().UnixMilli()+res[2])
+	}
 	return ThrottleResult{
 		Wait:  roundUpSecond(time.Duration(res[0]) * time.Millisecond),
 		Fails: res[1],
@@ -162,6 +165,9 @@ func (s *Store) ThrottleFail(ctx context.Context, key string, p ThrottlePolicy) 
 	if err != nil {
 		return 0, err
 	}
+	if ms > 0 {
+		s.noteThrottled(ctx, key, s.now().UnixMilli()+ms)
+	}
 	return time.Duration(ms) * time.Millisecond, nil
 }
 
@@ -188,6 +194,13 @@ func (s *Store) ThrottleReset(ctx context.Context, keys ...string) error {
 		if err := s.rdb.Del(ctx, throttleKey(k)).Err(); err != nil {
 			return err
 		}
+	}
+	if len(keys) > 0 {
+		members := make([]any, len(keys))
+		for i, k := range keys {
+			members[i] = k
+		}
+		return s.rdb.ZRem(ctx, keyThrottledIndex, members...).Err()
 	}
 	return nil
 }

@@ -121,6 +121,9 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 	if u.Email != "" {
 		pipe.ZAdd(ctx, keyEmailIndex, redis.Z{Member: strings.ToLower(u.Email) + "\x00" + u.ID})
 	}
+	if u.Disabled {
+		pipe.ZAdd(ctx, keyLockedIndex, redis.Z{Score: float64(u.Created.Unix()), Member: u.ID})
+	}
 	_, err = pipe.Exec(ctx)
 	return err
 }
@@ -309,6 +312,11 @@ func (s *Store) UpdateUser(ctx context.Context, uid string, upd UserUpdate) erro
 	}
 	if err := s.rdb.HSet(ctx, keyUser(uid), f).Err(); err != nil {
 		return err
+	}
+	if upd.Disabled != nil && *upd.Disabled != old.Disabled {
+		if err := s.noteLocked(ctx, uid, *upd.Disabled); err != nil {
+			return err
+		}
 	}
 	if upd.Email != nil && !strings.EqualFold(*upd.Email, old.Email) {
 		pipe := s.rdb.Pipeline()
