@@ -62,6 +62,7 @@ type Config struct {
 	MFA      MFA      `yaml:"mfa"`
 	Log      Log      `yaml:"log"`
 	Ops      Ops      `yaml:"ops"`
+	UI       UI       `yaml:"ui"`
 
 	// RateLimit bounds proxied requests per session and per client
 	// (limits.go); Throttle bounds password and 2FA code guessing.
@@ -172,6 +173,23 @@ type Log struct {
 type Ops struct {
 	// Pprof mounts /debug/pprof on the ops listener.
 	Pprof bool `yaml:"pprof"`
+}
+
+// UI brands the gateway's pages (ui.go checks it).
+type UI struct {
+	// Title is the name in the header of every page and in the browser
+	// tab, e.g. "Acme accounts".
+	Title string `yaml:"title"`
+	// LogoURL is an image shown before the title: a path on the gateway's
+	// host ("/logo.svg") or an absolute http(s) URL, whose origin is then
+	// allowed as an image source in the pages' Content-Security-Policy.
+	LogoURL string `yaml:"logo_url"`
+	// Accent is the colour of buttons and links, "#rrggbb"; it must keep
+	// white button text readable (contrast at least 4.5:1).
+	Accent string `yaml:"accent"`
+	// AppURL is where "Back to the app" leads: a local path or an absolute
+	// http(s) URL. Empty means "/" without a portal, and no link with one.
+	AppURL string `yaml:"app_url"`
 }
 
 // Duration is a time.Duration written as "90s", "12h" in YAML and env.

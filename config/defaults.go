@@ -19,6 +19,8 @@ const (
 	// DefaultRedisTimeout is redis.timeout: short enough that a hung Redis
 	// answers a protected request with 503 well within a second.
 	DefaultRedisTimeout = 500 * time.Millisecond
+	// DefaultUITitle is ui.title: the name in the header of every page.
+	DefaultUITitle = "Sign-in gateway"
 )
 
 // Defaults returns the configuration used before the file and environment
@@ -50,6 +52,7 @@ func Defaults() Config {
 			RememberDevice: Duration{0},
 		},
 		Log: Log{Format: "json", Level: "info"},
+		UI:  UI{Title: DefaultUITitle},
 		RateLimit: RateLimit{
 			PerSession: Rate{Events: 50, Per: time.Second}, SessionBurst: 100,
 			PerIP: Rate{Events: 20, Per: time.Second}, IPBurst: 40,

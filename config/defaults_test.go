@@ -77,6 +77,7 @@ func TestSettingsEnvNames(t *testing.T) {
 		"routes":                "GATEWAY_ROUTES",
 		"session.reauth_window": "GATEWAY_SESSION_REAUTH_WINDOW",
 		"geoip_db":              "GATEWAY_GEOIP_DB",
+		"ui.logo_url":           "GATEWAY_UI_LOGO_URL",
 	}
 	got := map[string]string{}
 	for _, s := range Settings() {
@@ -93,8 +94,8 @@ func TestSettingsEnvNames(t *testing.T) {
 			t.Errorf("%s → %q, want %q", k, got[k], env)
 		}
 	}
-	if len(got) != 51 {
-		t.Errorf("got %d settings, want 51 (one per leaf of Config)", len(got))
+	if len(got) != 55 {
+		t.Errorf("got %d settings, want 55 (one per leaf of Config)", len(got))
 	}
 }
 

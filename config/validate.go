@@ -56,6 +56,7 @@ func (c *Config) Validate() error {
 		c.validateLog,
 		c.validateRateLimit, // validate_limits.go
 		c.validateThrottle,
+		c.validateUI, // ui.go
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

@@ -64,12 +64,13 @@ type Gateway struct {
 	Deps
 	prefix  string
 	proxy   *proxy
-	handler http.Handler // the apps' hosts (everything, without a portal)
-	portal  http.Handler // the portal's host; nil without a portal
-	apps    *Sessions    // the cookie on app hosts
-	rdHosts []string     // where rd may lead besides local paths (portal.go)
-	limits  *rateLimiter // ratelimit.go: token buckets on proxied traffic
-	access  *accessLog   // accesslog.go; nil when off
+	handler http.Handler    // the apps' hosts (everything, without a portal)
+	portal  http.Handler    // the portal's host; nil without a portal
+	apps    *Sessions       // the cookie on app hosts
+	rdHosts []string        // where rd may lead besides local paths (portal.go)
+	limits  *rateLimiter    // ratelimit.go: token buckets on proxied traffic
+	access  *accessLog      // accesslog.go; nil when off
+	brand   templates.Brand // brand.go: config ui.*, shown on every page
 }
 
 // New builds the gateway and its route table.
@@ -99,6 +100,7 @@ func New(d Deps) (*Gateway, error) {
 		p.requestIDs = true
 	}
 	g.limits = newRateLimiter(d.Config, p.pick)
+	g.brand = g.newBrand()
 	g.handler = g.routes()
 	return g, nil
 }
@@ -122,6 +124,9 @@ func (g *Gateway) routes() http.Handler {
 	g.mfaRoutes(pages)   // login_2fa*.go: /login/2fa, /login/2fa/setup
 	g.resetRoutes(pages) // password_reset*.go: one-time reset links
 	pages.Handle("GET "+p+"/static/", http.StripPrefix(p, staticHandler()))
+	if g.brand.AccentCSS != "" {
+		pages.HandleFunc("GET "+p+brandCSSPath, g.serveBrandCSS)
+	}
 	if g.Pages != nil {
 		pages.Handle(p+"/", g.Pages)
 	} else {
@@ -153,7 +158,7 @@ func (g *Gateway) harden(h http.Handler) http.Handler {
 	if g.Config.HasPortal() {
 		portal = g.Config.PortalPage("")
 	}
-	return securityHeaders(cop.Handler(h), g.Config.Cookie.Secure, formActionSources(g.rdHosts, g.Config.Cookie.Secure, portal))
+	return securityHeaders(cop.Handler(g.withBrand(h)), g.Config.Cookie.Secure, g.imgSources(), formActionSources(g.rdHosts, g.Config.Cookie.Secure, portal))
 }
 
 // ServeHTTP implements http.Handler.

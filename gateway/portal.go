@@ -30,6 +30,9 @@ func (g *Gateway) appRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+p+"/logout", g.submitAppLogout)
 	mux.HandleFunc("GET "+p+"/auth", g.forwardAuth)
 	mux.Handle("GET "+p+"/static/", http.StripPrefix(p, staticHandler()))
+	if g.brand.AccentCSS != "" {
+		mux.HandleFunc("GET "+p+brandCSSPath, g.serveBrandCSS)
+	}
 	mux.HandleFunc("GET "+p+"/login", g.appLogin)
 	mux.HandleFunc("GET "+p+"/account", g.toPortal(p+"/account"))
 	mux.HandleFunc(p+"/", g.notFound)

@@ -11,8 +11,8 @@ import (
 
 // securityHeaders hardens every page the gateway serves itself: a strict CSP
 // (no scripts at all), no framing, no caching, no sniffing, no referrer.
-func securityHeaders(next http.Handler, hsts bool, formAction string) http.Handler {
-	csp := "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action " + formAction +
+func securityHeaders(next http.Handler, hsts bool, imgSrc, formAction string) http.Handler {
+	csp := "default-src 'none'; style-src 'self'; img-src " + imgSrc + "; form-action " + formAction +
 		"; frame-ancestors 'none'; base-uri 'none'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -31,6 +31,9 @@ func securityHeaders(next http.Handler, hsts bool, formAction string) http.Handl
 
 // render writes a templ component as an HTML page with a status.
 func (g *Gateway) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	if !templates.HasBrand(r.Context()) {
+		r = r.WithContext(templates.WithBrand(r.Context(), g.brand)) // a page served outside withBrand
+	}
 	web.RenderPage(g.Log, w, r, status, c)
 }
 
@@ -41,7 +44,7 @@ func (g *Gateway) renderErrorPage(w http.ResponseWriter, r *http.Request, status
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; frame-ancestors 'none'")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src "+g.imgSources()+"; frame-ancestors 'none'")
 	g.render(w, r, status, templates.Error(templates.ErrorPage{
 		Chrome: templates.Chrome{Title: title, Prefix: g.prefix}, Status: status, Message: msg,
 	}))

@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"net"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -19,16 +20,23 @@ import (
 )
 
 // demo runs the quickstart: the embedded store, a built-in app behind the
-// gateway that shows the identity headers it receives, and demo users whose
-// generated passwords are printed. Plain HTTP on loopback only.
+// gateway that shows the identity headers it receives (or, with
+// --upstream, the person's own app), and demo users whose generated
+// passwords are printed. Plain HTTP on loopback only.
 func (e *env) demo(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	listen := fs.String("listen", "127.0.0.1:8080", "address of the gateway")
 	ops := fs.String("ops-listen", "127.0.0.1:9090", "address of /healthz, /readyz, /metrics")
 	portal := fs.String("portal-listen", "127.0.0.1:9443", "address of the portal (sign-in, Login & Security, support console)")
+	upstream := fs.String("upstream", "", "your own app's URL, e.g. http://localhost:3000, to put behind the gateway instead of the built-in demo app")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *upstream != "" {
+		if err := demoCheckUpstream(*upstream); err != nil {
+			return err
+		}
 	}
 	// The portal gets a port of its own, so the console (served only on a
 	// portal origin) works in the demo; bound first to know its URL.
@@ -37,17 +45,27 @@ func (e *env) demo(ctx context.Context, args []string) error {
 		return fmt.Errorf("demo: %v; choose another address with --portal-listen, e.g. --portal-listen 127.0.0.1:0 for any free port", err)
 	}
 	defer portalLn.Close()
-	appLn, err := net.Listen("tcp", "127.0.0.1:0")
+	// The app's address too, so the pages' "Back to the app" link knows it.
+	publicLn, err := net.Listen("tcp", *listen)
 	if err != nil {
-		return err
+		return fmt.Errorf("demo: %v; choose another address with --listen, e.g. --listen 127.0.0.1:0 for any free port", err)
 	}
-	appSrv := &http.Server{Handler: demoApp(), ReadHeaderTimeout: 5 * time.Second}
-	go appSrv.Serve(appLn)
-	defer appSrv.Close()
+	defer publicLn.Close()
 
 	cfg := config.Defaults()
-	cfg.Listen, cfg.OpsListen = *listen, *ops
-	cfg.Upstream = "http://" + appLn.Addr().String()
+	cfg.Listen, cfg.OpsListen = publicLn.Addr().String(), *ops
+	cfg.Upstream = *upstream
+	if cfg.Upstream == "" {
+		appLn, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		appSrv := &http.Server{Handler: demoApp(), ReadHeaderTimeout: 5 * time.Second}
+		go appSrv.Serve(appLn)
+		defer appSrv.Close()
+		cfg.Upstream = "http://" + appLn.Addr().String()
+	}
+	cfg.UI.AppURL = "http://" + demoLoopback(cfg.Listen) + "/"
 	cfg.Secret = rand.Text() + rand.Text()
 	cfg.Cookie.Secure = false // plain HTTP on loopback
 	cfg.PublicPaths = []string{"/public/"}
@@ -59,7 +77,7 @@ func (e *env) demo(ctx context.Context, args []string) error {
 		return err
 	}
 	log := server.NewLogger(&cfg, e.stderr)
-	a, err := server.New(ctx, &cfg, log, server.Options{PortalListener: portalLn})
+	a, err := server.New(ctx, &cfg, log, server.Options{PortalListener: portalLn, PublicListener: publicLn})
 	if err != nil {
 		return err
 	}
@@ -91,10 +109,27 @@ Open it in a browser and sign in as one of these demo users:
 Portal (sign-in, Login & Security, support console) at %s
 Account page: %s/.gateway/account   Support console: %s/.gateway/admin
 Health and metrics: http://%s/metrics
-Press Ctrl-C to stop.
 `, a.BaseURL(), strings.Join(lines, "\n"), cfg.PortalURL, cfg.PortalURL, cfg.PortalURL, a.OpsAddr)
+	if *upstream != "" {
+		fmt.Fprintf(e.stdout, `Your app at %s is behind it. From your app's pages, link to the account page
+with <a href="/.gateway/account"> and sign out with
+<form method="post" action="/.gateway/logout"><button>Sign out</button></form>.
+`, *upstream)
+	}
+	fmt.Fprintln(e.stdout, "Press Ctrl-C to stop.")
 	<-ctx.Done()
 	a.Shutdown(5 * time.Second)
+	return nil
+}
+
+// demoCheckUpstream accepts an http(s) URL with a host, naming the flag
+// otherwise: the demo reads no configuration file, so the message of the
+// upstream setting would point at the wrong place.
+func demoCheckUpstream(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("demo: --upstream %q must be your app's URL with http:// or https://, e.g. --upstream http://localhost:3000", raw)
+	}
 	return nil
 }
 
@@ -128,7 +163,8 @@ func demoApp() http.Handler {
 	page := template.Must(template.New("demo").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Demo app</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem}
-td,th{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #ddd}code{background:#f3f3f3;padding:0 .25rem}</style></head>
+table{width:100%;table-layout:fixed;border-collapse:collapse}td,th{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #ddd;overflow-wrap:anywhere}
+th:first-child{width:40%}code{background:#f3f3f3;padding:0 .25rem;overflow-wrap:anywhere}</style></head>
 <body><h1>Demo app</h1>
 <p>This page is served by an app behind the gateway. {{if .User}}The gateway says you are <strong id="user">{{.User}}</strong>.{{else}}No identity headers: this is a public path.{{end}}</p>
 <p><a href="/.gateway/account">Login &amp; Security</a> (on the portal) · <a href="/public/">a public page</a></p>

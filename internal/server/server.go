@@ -47,6 +47,7 @@ type App struct {
 	// Listen (PortalAddr only with portal_listen).
 	PublicAddr, OpsAddr, PortalAddr string
 	portalLn                        net.Listener
+	publicLn                        net.Listener
 	servers                         []*http.Server
 	cancel                          context.CancelFunc
 	done                            chan struct{}
@@ -65,6 +66,9 @@ type Options struct {
 	// PortalListener, when set, is used instead of binding portal_listen
 	// (tests and the demo bind it first, to know the portal's URL).
 	PortalListener net.Listener
+	// PublicListener, when set, is used instead of binding listen (the
+	// demo binds it first, to give the pages its "Back to the app" URL).
+	PublicListener net.Listener
 }
 
 // NewLogger builds the slog logger the configuration asks for.
@@ -114,7 +118,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	} else {
 		log.Warn("the support console and the staff API are off: they are served only on a portal origin of their own; set portal_url (GATEWAY_PORTAL_URL)")
 	}
-	a.portalLn = opt.PortalListener
+	a.portalLn, a.publicLn = opt.PortalListener, opt.PublicListener
 	go func() {
 		defer close(a.done)
 		a.Sessions.RunBackground(runCtx)
@@ -202,9 +206,12 @@ func (a *App) awaitRedis(ctx, runCtx context.Context) {
 
 // Listen binds both listeners and serves in the background.
 func (a *App) Listen() error {
-	pub, err := net.Listen("tcp", a.Config.Listen)
-	if err != nil {
-		return fmt.Errorf("listen (GATEWAY_LISTEN): cannot listen on %q: %w", a.Config.Listen, err)
+	pub := a.publicLn
+	if pub == nil {
+		var err error
+		if pub, err = net.Listen("tcp", a.Config.Listen); err != nil {
+			return fmt.Errorf("listen (GATEWAY_LISTEN): cannot listen on %q: %w", a.Config.Listen, err)
+		}
 	}
 	ops, err := net.Listen("tcp", a.Config.OpsListen)
 	if err != nil {
