@@ -63,6 +63,9 @@ type Config struct {
 	Log      Log      `yaml:"log"`
 	Ops      Ops      `yaml:"ops"`
 	UI       UI       `yaml:"ui"`
+	// SMTP and Notify: mail alerts and webhooks (mail.go).
+	SMTP   SMTP   `yaml:"smtp"`
+	Notify Notify `yaml:"notify"`
 
 	// RateLimit bounds proxied requests per session and per client
 	// (limits.go); Throttle bounds password and 2FA code guessing.

@@ -51,8 +51,10 @@ func Defaults() Config {
 			Require:        "support,admin",
 			RememberDevice: Duration{0},
 		},
-		Log: Log{Format: "json", Level: "info"},
-		UI:  UI{Title: DefaultUITitle},
+		Log:    Log{Format: "json", Level: "info"},
+		UI:     UI{Title: DefaultUITitle},
+		SMTP:   SMTP{Timeout: Duration{DefaultSMTPTimeout}},
+		Notify: Notify{RetryBase: Duration{DefaultRetryBase}, RetryMax: Duration{DefaultRetryMax}, MaxAttempts: DefaultMaxAttempts},
 		RateLimit: RateLimit{
 			PerSession: Rate{Events: 50, Per: time.Second}, SessionBurst: 100,
 			PerIP: Rate{Events: 20, Per: time.Second}, IPBurst: 40,

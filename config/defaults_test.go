@@ -94,8 +94,8 @@ func TestSettingsEnvNames(t *testing.T) {
 			t.Errorf("%s → %q, want %q", k, got[k], env)
 		}
 	}
-	if len(got) != 55 {
-		t.Errorf("got %d settings, want 55 (one per leaf of Config)", len(got))
+	if len(got) != 63 {
+		t.Errorf("got %d settings, want 63 (one per leaf of Config)", len(got))
 	}
 }
 

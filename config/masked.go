@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -20,6 +21,12 @@ func (c *Config) Masked() string {
 		m.PreviousSecrets[i] = maskSecret(s)
 	}
 	m.Redis.URL = maskRedisURL(c.Redis.URL)
+	m.SMTP.URL = maskSMTPURL(c.SMTP.URL)
+	m.Notify.Webhooks = make(Webhooks, len(c.Notify.Webhooks))
+	for i, w := range c.Notify.Webhooks {
+		w.Secret = maskSecret(w.Secret)
+		m.Notify.Webhooks[i] = w
+	}
 
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
@@ -38,4 +45,18 @@ func maskSecret(s string) string {
 		return "<unset>"
 	}
 	return fmt.Sprintf("<set, %d bytes>", len(s))
+}
+
+// maskSMTPURL hides the password of smtp.url.
+func maskSMTPURL(s string) string {
+	scheme, rest, ok := strings.Cut(s, "://")
+	at := strings.LastIndexByte(rest, '@')
+	if !ok || at < 0 {
+		return s
+	}
+	user, _, hasPw := strings.Cut(rest[:at], ":")
+	if !hasPw {
+		return s
+	}
+	return scheme + "://" + user + ":xxxxx" + rest[at:]
 }

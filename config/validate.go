@@ -56,7 +56,9 @@ func (c *Config) Validate() error {
 		c.validateLog,
 		c.validateRateLimit, // validate_limits.go
 		c.validateThrottle,
-		c.validateUI, // ui.go
+		c.validateUI,   // ui.go
+		c.validateSMTP, // mail.go
+		c.validateNotify,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

@@ -27,6 +27,12 @@ const (
 	EventResetLink       = "reset_link_created"
 	EventThrottled       = "throttled"
 	EventStaffAction     = "staff_action"
+	// EventAccountSecured: the person said "This wasn't me" (secure.go).
+	EventAccountSecured = "account_secured"
+	// EventResetRequested: a reset link was asked for on the sign-in page.
+	EventResetRequested = "reset_requested"
+	// EventEmailChanged: the person confirmed a new e-mail address.
+	EventEmailChanged = "email_changed"
 )
 
 // Event is one line of a person's activity.
@@ -41,12 +47,32 @@ type Event struct {
 }
 
 // AppendEvent writes e to the user's activity stream, which keeps about
-// ActivityLimit entries.
-func (s *Store) AppendEvent(ctx context.Context, uid string, e Event) error {
+// ActivityLimit entries, together with the messages (mail, webhooks) the
+// Outbox policy sends about it, and any extra ones given.
+func (s *Store) AppendEvent(ctx context.Context, uid string, e Event, extra ...OutboxMessage) error {
 	if e.Time.IsZero() {
 		e.Time = s.now()
 	}
+	var msgs []OutboxMessage
+	if s.Outbox != nil {
+		msgs = s.Outbox(uid, e)
+	}
+	msgs = append(msgs, extra...)
+	for i := range msgs {
+		if msgs[i].UserID == "" {
+			msgs[i].UserID = uid
+		}
+		if msgs[i].Event.Type == "" {
+			msgs[i].Event = e
+		}
+	}
+	// With messages, one MULTI: on one Redis (or Sentinel) the event and
+	// its messages are written together or not at all; go-redis splits it
+	// by slot on Cluster, where they are written one after the other.
 	pipe := s.rdb.Pipeline()
+	if len(msgs) > 0 {
+		pipe = s.rdb.TxPipeline()
+	}
 	pipe.XAdd(ctx, &redis.XAddArgs{
 		Stream: keyActivity(uid), MaxLen: s.ActivityLimit, Approx: true,
 		Values: eventValues(e),
@@ -58,6 +84,7 @@ func (s *Store) AppendEvent(ctx context.Context, uid string, e Event) error {
 	if e.Type == EventSignIn && e.IP != "" {
 		s.noteIPSeen(ctx, pipe, e.IP, uid)
 	}
+	s.queueMessages(ctx, pipe, msgs)
 	_, err := pipe.Exec(ctx)
 	return err
 }

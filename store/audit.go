@@ -31,13 +31,16 @@ const (
 	// AuditResetUsed is written when a person uses a reset link (actor is
 	// the person themselves), closing the loop on AuditResetLink.
 	AuditResetUsed = "reset_link_used"
+	// AuditAccountSecured is written when a person answers an alert with
+	// "This wasn't me" (actor is the person; secure.go).
+	AuditAccountSecured = "account_secured"
 )
 
 // AuditActions lists every action, for filters.
 var AuditActions = []string{
 	AuditSignOutAll, AuditSessionRevoke, AuditMFAReset, AuditLock, AuditUnlock,
 	AuditThrottleClear, AuditResetLink, AuditResetUsed, AuditUserCreate, AuditRolesChange,
-	AuditGroupsChange, AuditDisable, AuditTokenCreate, AuditTokenRevoke,
+	AuditGroupsChange, AuditDisable, AuditTokenCreate, AuditTokenRevoke, AuditAccountSecured,
 }
 
 // AuditEntry is one staff action: who, what, whom, why, when, from where.

@@ -36,6 +36,10 @@ type Store struct {
 	now      func() time.Time
 	timeout  time.Duration // bounds every call (see Options.Timeout)
 
+	// Outbox decides which messages each activity event sends (outbox.go);
+	// nil sends none.
+	Outbox OutboxPolicy
+
 	// ActivityLimit bounds each user's activity stream.
 	ActivityLimit int64
 	// FeedLimit bounds the revocation feed; followers further behind reload.

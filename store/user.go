@@ -50,7 +50,30 @@ type User struct {
 	MFALastStep int64
 	// RecoveryCodes are hashes of the unused recovery codes.
 	RecoveryCodes []string
+	// EmailConfirmed is when the person confirmed Email with a link sent
+	// to it; zero for an address an operator or staff set (used too: they
+	// vouch for it). An address a person types is never used before they
+	// confirm it: it waits in EmailPending.
+	EmailConfirmed time.Time
+	// EmailPending is an address the person asked to change to, waiting
+	// for its confirmation link; "" when none.
+	EmailPending string
+	// AlertsOff lists the optional e-mail alerts the person turned off
+	// (AlertNewDevice, AlertStaff); credential changes are always sent.
+	AlertsOff []string
+	// PasswordBlocked refuses sign-in with the password until it is reset
+	// (set by "This wasn't me").
+	PasswordBlocked bool
 }
+
+// Optional e-mail alerts a person may turn off.
+const (
+	AlertNewDevice = "new_device" // a sign-in from a browser not seen before
+	AlertStaff     = "staff"      // support actions that change no credential
+)
+
+// AlertOn reports whether the person gets the optional alert kind.
+func (u *User) AlertOn(kind string) bool { return !slices.Contains(u.AlertsOff, kind) }
 
 // HasRole reports whether the user has role r.
 func (u *User) HasRole(r string) bool { return slices.Contains(u.Roles, r) }
@@ -136,7 +159,17 @@ func userFields(u *User) map[string]any {
 		"mfa_secret": u.MFASecret, "mfa_enabled": boolStr(u.MFAEnabled),
 		"mfa_last_step": u.MFALastStep, "recovery": strings.Join(u.RecoveryCodes, ","),
 		"lock": u.Lock, "groups": strings.Join(u.Groups, ","),
+		"email_confirmed": u.EmailConfirmed.UnixMilli() * boolInt(!u.EmailConfirmed.IsZero()),
+		"email_pending":   u.EmailPending, "alerts_off": strings.Join(u.AlertsOff, ","),
+		"pw_blocked": boolStr(u.PasswordBlocked),
 	}
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func boolStr(b bool) string {
@@ -179,7 +212,11 @@ func parseUser(m map[string]string) *User {
 		Roles: splitList(m["roles"]), Created: time.Unix(created, 0).UTC(),
 		Disabled: m["disabled"] == "1", MFASecret: m["mfa_secret"], MFAEnabled: m["mfa_enabled"] == "1",
 		MFALastStep: step, RecoveryCodes: splitList(m["recovery"]), Lock: m["lock"],
-		Groups: splitList(m["groups"]),
+		Groups:       splitList(m["groups"]),
+		EmailPending: m["email_pending"], AlertsOff: splitList(m["alerts_off"]), PasswordBlocked: m["pw_blocked"] == "1",
+	}
+	if ms, _ := strconv.ParseInt(m["email_confirmed"], 10, 64); ms > 0 {
+		u.EmailConfirmed = time.UnixMilli(ms).UTC()
 	}
 	if sob > 0 {
 		u.SignedOutBefore = time.Unix(0, sob).UTC()
@@ -249,6 +286,11 @@ type UserUpdate struct {
 	MFALastStep   *int64
 	RecoveryCodes *[]string
 	Lock          *string
+	// EmailConfirmed sets or (zero) clears when the person confirmed Email.
+	EmailConfirmed  *time.Time
+	EmailPending    *string
+	AlertsOff       *[]string
+	PasswordBlocked *bool
 }
 
 // UpdateUser changes fields of a user and tells every replica.
@@ -290,6 +332,18 @@ func (s *Store) UpdateUser(ctx context.Context, uid string, upd UserUpdate) erro
 	}
 	if upd.RecoveryCodes != nil {
 		f["recovery"] = strings.Join(*upd.RecoveryCodes, ",")
+	}
+	if upd.EmailConfirmed != nil {
+		f["email_confirmed"] = upd.EmailConfirmed.UnixMilli() * boolInt(!upd.EmailConfirmed.IsZero())
+	}
+	if upd.EmailPending != nil {
+		f["email_pending"] = *upd.EmailPending
+	}
+	if upd.AlertsOff != nil {
+		f["alerts_off"] = strings.Join(*upd.AlertsOff, ",")
+	}
+	if upd.PasswordBlocked != nil {
+		f["pw_blocked"] = boolStr(*upd.PasswordBlocked)
 	}
 	if upd.Lock != nil {
 		f["lock"] = *upd.Lock

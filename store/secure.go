@@ -1,0 +1,58 @@
+package store
+
+import (
+	"context"
+	"errors"
+)
+
+// SecureOptions describe who asks to secure an account and how.
+type SecureOptions struct {
+	// IP and Agent are the vetted client address and user agent of the
+	// request, for the activity and audit entries.
+	IP, Agent string
+	// Via says where the person asked, for the activity and audit entries
+	// (e.g. "the link in a new-device alert", "the account page").
+	Via string
+	// SignOut ends every session of the user; nil uses the store's own
+	// SignOutEverywhere. The gateway passes its Sessions' one, which also
+	// tells this replica's revocation mirror at once and clears the cookie.
+	SignOut func(ctx context.Context) error
+}
+
+// SecureAccount is the answer to "This wasn't me": it signs every device
+// out, refuses sign-in with the password until the password is reset,
+// mails the person a reset link (ForgotResetTTL) and writes the activity
+// and the audit entry. The new-device alert's link and the account page's
+// new-sign-ins panel both call it. It returns ErrNotFound for an unknown
+// user.
+func (s *Store) SecureAccount(ctx context.Context, uid string, o SecureOptions) error {
+	ctx, cancel := detach(ctx) // half a protection is worse than none
+	defer cancel()
+	u, err := s.FindUserByID(ctx, uid)
+	if err != nil {
+		return err
+	}
+	// Block first: once the sessions are gone, nobody can sign in again
+	// with the password an attacker may know.
+	blocked := true
+	if err := s.UpdateUser(ctx, uid, UserUpdate{PasswordBlocked: &blocked}); err != nil {
+		return err
+	}
+	signOut := o.SignOut
+	if signOut == nil {
+		signOut = func(ctx context.Context) error { return s.SignOutEverywhere(ctx, uid, s.now()) }
+	}
+	if err := signOut(ctx); err != nil && !errors.Is(err, ErrNotReplicated) {
+		return err
+	}
+	detail := "you said a sign-in was not you (" + o.Via + "): every device was signed out, " +
+		"sign-in with the password is blocked until you set a new one, and a reset link was sent"
+	if err := s.AppendEvent(ctx, uid, Event{Type: EventAccountSecured, IP: o.IP, Device: o.Agent, Detail: detail},
+		OutboxMessage{Kind: MessageMail, Template: MailResetLink, Data: map[string]string{"why": "secured"}}); err != nil {
+		return err
+	}
+	return s.AppendAudit(ctx, AuditEntry{
+		Actor: u.Username, ActorRole: "self", Action: AuditAccountSecured, Target: u.Username, TargetID: uid,
+		IP: o.IP, Detail: o.Via, Reason: "This wasn't me",
+	})
+}
