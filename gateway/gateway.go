@@ -57,6 +57,9 @@ type Deps struct {
 	// AccessLog receives one JSON line per request to the apps (log.access);
 	// nil turns the access log and request ids off.
 	AccessLog io.Writer
+	// MailOn says mail can be sent (smtp.url, or the demo's mail box): it
+	// offers "Forgot password?" and the address confirmation page.
+	MailOn bool
 }
 
 // Gateway serves the public listener.
@@ -121,8 +124,11 @@ func (g *Gateway) routes() http.Handler {
 	if !g.Config.HasPortal() {
 		pages.HandleFunc("GET "+p+"/auth", g.forwardAuth) // on app hosts only, with a portal
 	}
-	g.mfaRoutes(pages)   // login_2fa*.go: /login/2fa, /login/2fa/setup
-	g.resetRoutes(pages) // password_reset*.go: one-time reset links
+	g.mfaRoutes(pages)     // login_2fa*.go: /login/2fa, /login/2fa/setup
+	g.resetRoutes(pages)   // password_reset*.go: one-time reset links
+	g.forgotRoutes(pages)  // forgot.go: "Forgot password?" mails a reset link
+	g.wasntMeRoutes(pages) // wasntme.go: "This wasn't me" in new-device alerts
+	g.emailRoutes(pages)   // email_confirm.go: confirm an address added on the account page
 	pages.Handle("GET "+p+"/static/", http.StripPrefix(p, staticHandler()))
 	if g.brand.AccentCSS != "" {
 		pages.HandleFunc("GET "+p+brandCSSPath, g.serveBrandCSS)

@@ -22,6 +22,11 @@ const (
 	// the person knows whom to ask and what to expect.
 	msgLocked   = "This account is locked. Contact support to have it unlocked."
 	msgDisabled = "This account is disabled. Contact your administrator."
+	// msgPasswordBlocked is shown only after the right password: the
+	// owner learns what to do; a stranger with the password learns only
+	// that it no longer works.
+	msgPasswordBlocked = "Sign-in with this password is blocked: someone said a sign-in to this account was not theirs. " +
+		"Set a new password with the link mailed to the account, or with \"Forgot password?\"."
 )
 
 // clientIP is the vetted client address of r.
@@ -43,7 +48,7 @@ func (g *Gateway) cleanRD(rd string) string {
 func (g *Gateway) loginPage(r *http.Request, username, rd, errMsg, notice string) templ.Component {
 	return templates.Login(templates.LoginPage{
 		Chrome:   templates.Chrome{Title: "Sign in", Prefix: g.prefix},
-		Username: username, RD: rd, Error: errMsg, Notice: notice,
+		Username: username, RD: rd, Error: errMsg, Notice: notice, Forgot: g.MailOn,
 	})
 }
 
@@ -119,6 +124,12 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 		}
 		g.event(r, u.ID, store.Event{Type: store.EventSignInFailed, Detail: detail})
 		g.render(w, r, http.StatusForbidden, g.loginPage(r, typed, rd, msg, ""))
+		return
+	}
+	if u.PasswordBlocked {
+		g.Metrics.SignIns.WithLabelValues("password_blocked").Inc()
+		g.event(r, u.ID, store.Event{Type: store.EventSignInFailed, Detail: "password sign-in is blocked until a new password is set"})
+		g.render(w, r, http.StatusForbidden, g.loginPage(r, typed, rd, msgPasswordBlocked, ""))
 		return
 	}
 	g.endPreviousSession(r)

@@ -145,7 +145,8 @@ func (pr *passwordReset) submitReset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err == nil {
-		err = pr.st.UpdateUser(ctx, u.ID, store.UserUpdate{PasswordHash: &hash})
+		unblock := false // a new password lifts a "This wasn't me" block
+		err = pr.st.UpdateUser(ctx, u.ID, store.UserUpdate{PasswordHash: &hash, PasswordBlocked: &unblock})
 	}
 	if err == nil {
 		err = pr.g.Sessions.SignOutEverywhere(ctx, w, u.ID, nil, pr.g.clientIP(r), r.UserAgent())

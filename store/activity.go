@@ -48,8 +48,14 @@ type Event struct {
 
 // AppendEvent writes e to the user's activity stream, which keeps about
 // ActivityLimit entries, together with the messages (mail, webhooks) the
-// Outbox policy sends about it, and any extra ones given.
-func (s *Store) AppendEvent(ctx context.Context, uid string, e Event, extra ...OutboxMessage) error {
+// Outbox policy sends about it.
+func (s *Store) AppendEvent(ctx context.Context, uid string, e Event) error {
+	return s.AppendEventWith(ctx, uid, e, nil)
+}
+
+// AppendEventWith is AppendEvent with extra messages to send, written
+// together with the event (a reset link with "reset requested").
+func (s *Store) AppendEventWith(ctx context.Context, uid string, e Event, extra []OutboxMessage) error {
 	if e.Time.IsZero() {
 		e.Time = s.now()
 	}

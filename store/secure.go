@@ -47,8 +47,8 @@ func (s *Store) SecureAccount(ctx context.Context, uid string, o SecureOptions) 
 	}
 	detail := "you said a sign-in was not you (" + o.Via + "): every device was signed out, " +
 		"sign-in with the password is blocked until you set a new one, and a reset link was sent"
-	if err := s.AppendEvent(ctx, uid, Event{Type: EventAccountSecured, IP: o.IP, Device: o.Agent, Detail: detail},
-		OutboxMessage{Kind: MessageMail, Template: MailResetLink, Data: map[string]string{"why": "secured"}}); err != nil {
+	if err := s.AppendEventWith(ctx, uid, Event{Type: EventAccountSecured, IP: o.IP, Device: o.Agent, Detail: detail},
+		[]OutboxMessage{{Kind: MessageMail, Template: MailResetLink, Data: map[string]string{"why": "secured"}}}); err != nil {
 		return err
 	}
 	return s.AppendAudit(ctx, AuditEntry{

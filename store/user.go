@@ -430,3 +430,24 @@ end
 if not found then return -1 end
 redis.call('HSET', KEYS[1], 'recovery', table.concat(kept, ','))
 return n`)
+
+// FindUserByEmail loads the user whose address is email (any case), or
+// ErrNotFound. When two accounts share an address (staff can set any),
+// neither is returned: a mailed link must not pick one at random.
+func (s *Store) FindUserByEmail(ctx context.Context, email string) (*User, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if email == "" || strings.ContainsRune(email, '\x00') {
+		return nil, ErrNotFound
+	}
+	members, err := s.rdb.ZRangeByLex(ctx, keyEmailIndex, &redis.ZRangeBy{
+		Min: "[" + email + "\x00", Max: "[" + email + "\x00\xff", Count: 2,
+	}).Result()
+	if err != nil {
+		return nil, err
+	}
+	if len(members) != 1 {
+		return nil, ErrNotFound
+	}
+	_, uid, _ := strings.Cut(members[0], "\x00")
+	return s.FindUserByID(ctx, uid)
+}

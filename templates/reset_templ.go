@@ -80,7 +80,7 @@ func Reset(p ResetPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else if p.Invalid {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<p class=\"error\" role=\"alert\" id=\"error\">This link does not work any more: it was already used, a newer link replaced it, or it is older than 24 hours. Ask support for a new one.</p><p><a href=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<p class=\"error\" role=\"alert\" id=\"error\">This link does not work any more: it was already used, a newer link replaced it, or it expired. Ask for a new one with \"Forgot password?\" on the sign-in page, or ask support.</p><p><a href=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -19,9 +19,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/authgate/gateway/admin"
+	"github.com/authgate/gateway/admin/web"
 	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/gateway"
 	"github.com/authgate/gateway/gateway/httpsafe"
+	"github.com/authgate/gateway/notify"
 	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/store/attempts"
 	"github.com/authgate/gateway/store/passwords"
@@ -40,8 +42,10 @@ type App struct {
 	Sessions       *gateway.Sessions
 	PortalSessions *gateway.Sessions
 	Hasher         *passwords.Hasher
-	Handler        http.Handler
-	Ops            http.Handler
+	// Notify delivers the outbox: mail alerts and webhooks.
+	Notify  *notify.Worker
+	Handler http.Handler
+	Ops     http.Handler
 
 	// PublicAddr, OpsAddr and PortalAddr are the bound addresses after
 	// Listen (PortalAddr only with portal_listen).
@@ -51,6 +55,7 @@ type App struct {
 	servers                         []*http.Server
 	cancel                          context.CancelFunc
 	done                            chan struct{}
+	notifyDone                      chan struct{} // closed when the outbox worker stopped
 }
 
 // Options lets tests and the demo tune what production leaves alone.
@@ -69,6 +74,9 @@ type Options struct {
 	// PublicListener, when set, is used instead of binding listen (the
 	// demo binds it first, to give the pages its "Back to the app" URL).
 	PublicListener net.Listener
+	// MailBox, when set, takes the mail instead of smtp.url (the demo
+	// shows it on a page).
+	MailBox *notify.MemoryBox
 }
 
 // NewLogger builds the slog logger the configuration asks for.
@@ -140,6 +148,29 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		a.Close()
 		return nil, err
 	}
+	var mailer notify.Sender
+	switch {
+	case opt.MailBox != nil:
+		mailer = opt.MailBox
+	case cfg.MailEnabled():
+		if mailer, err = notify.NewSMTP(cfg); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
+	a.Notify = notify.New(notify.Deps{
+		Config: cfg, Store: st, Mail: mailer, Log: log, Registerer: reg, Now: opt.Now,
+		Describe: func(ua, ip string) (string, string) { return web.DeviceLabel(ua), places.Lookup(ip) },
+	})
+	// Events are written with the messages they send (store/outbox.go); the
+	// worker runs even with nothing configured, so that a reset link asked
+	// for before mail was set up is not left in the queue for ever.
+	st.Outbox = a.Notify.Policy()
+	a.notifyDone = make(chan struct{})
+	go func() {
+		defer close(a.notifyDone)
+		a.Notify.Run(runCtx)
+	}()
 	pages := admin.New(admin.Deps{
 		TOTP:   mfaCodec,
 		Config: cfg, Store: st, Sessions: a.PortalSessions, Hasher: a.Hasher, Log: log, Registerer: reg, Places: places,
@@ -157,6 +188,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		MFA: st, TOTP: mfaCodec,
 		Config: cfg, Users: st, Sessions: a.PortalSessions, AppSessions: a.Sessions, Handoffs: st,
 		Hasher: a.Hasher, Metrics: metrics, Log: log, Pages: pages, Attempts: guard, AccessLog: access,
+		MailOn: mailer != nil,
 	})
 	if err != nil {
 		a.Close()
@@ -277,6 +309,12 @@ func (a *App) Close() {
 	if a.Sessions != nil {
 		select {
 		case <-a.done:
+		case <-time.After(3 * time.Second):
+		}
+	}
+	if a.notifyDone != nil {
+		select {
+		case <-a.notifyDone:
 		case <-time.After(3 * time.Second):
 		}
 	}

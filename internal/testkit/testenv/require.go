@@ -9,6 +9,7 @@
 //	GATEWAY_TEST_REQUIRE_OATHTOOL  oathtool
 //	GATEWAY_TEST_REQUIRE_NGINX     nginx
 //	GATEWAY_TEST_REQUIRE_SENTINEL  redis-sentinel
+//	GATEWAY_TEST_REQUIRE_MAILPIT   mailpit (go install github.com/axllent/mailpit@v1.33.1)
 //
 // Set one to "1" to turn a missing program into a test failure.
 package testenv
@@ -26,6 +27,7 @@ const (
 	RequireOathtool = "GATEWAY_TEST_REQUIRE_OATHTOOL"
 	RequireNginx    = "GATEWAY_TEST_REQUIRE_NGINX"
 	RequireSentinel = "GATEWAY_TEST_REQUIRE_SENTINEL"
+	RequireMailpit  = "GATEWAY_TEST_REQUIRE_MAILPIT"
 )
 
 // Require reports that the dependency what is missing. If the environment
