@@ -153,3 +153,62 @@ func TestForgotPasswordIsThrottled(t *testing.T) {
 		t.Fatalf("statuses of four requests for one account: %v, want 200 first and 429 at last", codes)
 	}
 }
+
+// TestMailWaitsForTheServer stops the SMTP server, makes an event that
+// mails, and starts the server again: the mail arrives once it is back,
+// after failed attempts that the metrics count and that leave the message
+// in the retry set, never dropped.
+func TestMailWaitsForTheServer(t *testing.T) {
+	g, box := mailGateway(t)
+	alice := g.CreateUser(t, "alice")
+	box.Stop(t)
+	c := mailLoginOK(t, g, "alice", harness.TestPassword, uaFirefox)
+	resp := acctCall(t, c, "POST", "/me/password",
+		`{"current_password":"`+harness.TestPassword+`","new_password":"`+newPassword+`"}`, nil, "User-Agent", uaFirefox)
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("password change: %d", resp.StatusCode)
+	}
+	// Wait until a delivery failed and the message waits for a retry.
+	deadline := time.Now().Add(mailBound)
+	for {
+		n, err := g.Store.CountOutbox(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.Retrying > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no failed delivery filed for retry: %+v", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(metricsText(t, g), `gateway_outbox_messages{state="retrying"} 1`) {
+		t.Error("gateway_outbox_messages does not show the message waiting")
+	}
+	box.Restart(t)
+	m := box.Await(t, "alice@example.com", "password was changed", mailBound)
+	if !strings.Contains(m.Text, "Firefox") {
+		t.Errorf("the mail lost the event's device:\n%s", m.Text)
+	}
+	met := metricsText(t, g)
+	for _, want := range []string{`gateway_outbox_sent_total{kind="mail"} 1`, `gateway_outbox_failures_total{kind="mail"}`} {
+		if !strings.Contains(met, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if n := countEvents(t, g, alice.ID, store.EventPasswordChanged); n != 1 {
+		t.Errorf("%d password_changed events", n)
+	}
+}
+
+func metricsText(t *testing.T, g *harness.Gateway) string {
+	t.Helper()
+	resp, err := http.Get(g.OpsURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}

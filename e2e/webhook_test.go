@@ -1,0 +1,162 @@
+package e2e
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authgate/gateway/config"
+	"github.com/authgate/gateway/internal/testkit/harness"
+)
+
+const hookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwZ2Ihb3Zlcg=="
+
+// hookReceiver is an app's webhook endpoint as the README shows it: it
+// checks the Standard Webhooks signature and timestamp, and ends the
+// sessions of the user named in the event (here: records them).
+type hookReceiver struct {
+	mu       sync.Mutex
+	key      []byte
+	failNext int // answer 500 this many times first
+	got      []hookEvent
+	ids      []string
+	refused  int
+	// refusedBodies are the bodies of the refused requests.
+	refusedBodies []string
+}
+
+type hookEvent struct {
+	Type string `json:"type"`
+	Data struct {
+		UserID   string `json:"user_id"`
+		Username string `json:"username"`
+	} `json:"data"`
+}
+
+func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	id, ts := r.Header.Get("webhook-id"), r.Header.Get("webhook-timestamp")
+	mac := hmac.New(sha256.New, h.key)
+	mac.Write([]byte(id + "." + ts + "." + string(body)))
+	want := "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	sent, _ := strconv.ParseInt(ts, 10, 64)
+	if !hmac.Equal([]byte(r.Header.Get("webhook-signature")), []byte(want)) || time.Since(time.Unix(sent, 0)).Abs() > 5*time.Minute {
+		h.refused++
+		h.refusedBodies = append(h.refusedBodies, string(body))
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return
+	}
+	h.ids = append(h.ids, id)
+	if h.failNext > 0 {
+		h.failNext--
+		http.Error(w, "busy", http.StatusInternalServerError)
+		return
+	}
+	var ev hookEvent
+	if err := json.Unmarshal(body, &ev); err != nil {
+		http.Error(w, "bad body", http.StatusBadRequest)
+		return
+	}
+	h.got = append(h.got, ev)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *hookReceiver) events() []hookEvent {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]hookEvent(nil), h.got...)
+}
+
+func TestWebhooksAreSignedRetriedAndFiltered(t *testing.T) {
+	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(hookSecret, "whsec_"))
+	recv := &hookReceiver{key: key, failNext: 1}
+	srv := httptest.NewServer(recv)
+	t.Cleanup(srv.Close)
+	other := &hookReceiver{key: []byte("another key entirely, not the gateway's")}
+	srvOther := httptest.NewServer(other)
+	t.Cleanup(srvOther.Close)
+
+	g := harness.Start(t, harness.Options{Portal: true, Configure: func(c *config.Config) {
+		c.MFA.Require = "off"
+		c.Notify.RetryBase, c.Notify.RetryMax = config.Duration{Duration: 200 * time.Millisecond}, config.Duration{Duration: time.Second}
+		c.Notify.Webhooks = config.Webhooks{
+			{URL: srv.URL + "/gateway-events", Secret: hookSecret, Events: []string{"sessions.signed_out", "session.revoked"}},
+			{URL: srvOther.URL + "/hook", Secret: hookSecret},
+		}
+	}})
+	alice := g.CreateUser(t, "alice")
+	c := mailLoginOK(t, g, "alice", harness.TestPassword, uaFirefox)
+	start := time.Now()
+	if resp := acctCall(t, c, "POST", "/me/signout-all", `{"keep_current":true}`, nil); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("sign out everywhere: %d", resp.StatusCode)
+	}
+	deadline := time.Now().Add(mailBound)
+	for len(recv.events()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no webhook received")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("webhook accepted %s after the sign-out, one refused attempt included", time.Since(start).Round(time.Millisecond))
+	ev := recv.events()[0]
+	if ev.Type != "sessions.signed_out" || ev.Data.Username != "alice" || ev.Data.UserID != alice.ID {
+		t.Fatalf("event %+v", ev)
+	}
+	recv.mu.Lock()
+	ids, refused := recv.ids, recv.refused
+	recv.mu.Unlock()
+	if len(ids) != 2 || ids[0] != ids[1] || refused != 0 {
+		t.Fatalf("deliveries %v (refused %d): want one failed and one retried, with the same webhook-id", ids, refused)
+	}
+	// The second receiver has no filter, so it gets this event and the
+	// sign-in's; its key is not the gateway's, so it refuses every one.
+	deadline = time.Now().Add(mailBound)
+	for {
+		other.mu.Lock()
+		n := other.refused
+		other.mu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second receiver got nothing")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(other.events()) != 0 {
+		t.Fatal("a receiver with another key accepted a signature")
+	}
+	// The password change is not in the first receiver's filter.
+	acctCall(t, c, "POST", "/me/password", `{"current_password":"`+harness.TestPassword+`","new_password":"`+newPassword+`"}`, nil)
+	// Once the unfiltered receiver saw the change, its messages were all
+	// handed out (they are written together).
+	deadline = time.Now().Add(mailBound)
+	for {
+		other.mu.Lock()
+		seen := strings.Contains(strings.Join(other.refusedBodies, ""), `"password.changed"`)
+		other.mu.Unlock()
+		if seen {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the unfiltered receiver never got the password change")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, e := range recv.events() {
+		if e.Type == "password.changed" {
+			t.Fatal("an event outside the filter was sent")
+		}
+	}
+}
