@@ -37,6 +37,11 @@ type Config struct {
 	// PublicPaths are reachable without a session: an entry ending in "/" is a
 	// prefix, any other entry an exact path. Matched on the cleaned path.
 	PublicPaths []string `yaml:"public_paths"`
+	// EscapedSlashes says what becomes of a path holding %2F or %5C (or a
+	// raw backslash): "keep" forwards it as sent (access is decided on
+	// every reading of it, see README "Paths"), "reject" answers 400,
+	// "decode" forwards those escapes as "/".
+	EscapedSlashes string `yaml:"escaped_slashes"`
 	// TrustedProxies are CIDRs whose X-Forwarded-* headers are believed.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// RedirectHosts are hosts (exact, or ".example.com" for subdomains) that

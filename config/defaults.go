@@ -23,13 +23,21 @@ const (
 	DefaultUITitle = "Sign-in gateway"
 )
 
+// Values of escaped_slashes.
+const (
+	EscapedSlashesKeep   = "keep"
+	EscapedSlashesReject = "reject"
+	EscapedSlashesDecode = "decode"
+)
+
 // Defaults returns the configuration used before the file and environment
 // are applied. It lacks only a secret and an upstream to be valid.
 func Defaults() Config {
 	return Config{
-		Listen:     DefaultListen,
-		OpsListen:  DefaultOpsListen,
-		PathPrefix: DefaultPathPrefix,
+		Listen:         DefaultListen,
+		OpsListen:      DefaultOpsListen,
+		PathPrefix:     DefaultPathPrefix,
+		EscapedSlashes: EscapedSlashesKeep,
 		Cookie: Cookie{
 			Name:   "", // chosen by Validate from cookie.secure
 			Secure: true,

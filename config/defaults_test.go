@@ -78,6 +78,7 @@ func TestSettingsEnvNames(t *testing.T) {
 		"session.reauth_window": "GATEWAY_SESSION_REAUTH_WINDOW",
 		"geoip_db":              "GATEWAY_GEOIP_DB",
 		"ui.logo_url":           "GATEWAY_UI_LOGO_URL",
+		"escaped_slashes":       "GATEWAY_ESCAPED_SLASHES",
 	}
 	got := map[string]string{}
 	for _, s := range Settings() {
@@ -94,8 +95,8 @@ func TestSettingsEnvNames(t *testing.T) {
 			t.Errorf("%s → %q, want %q", k, got[k], env)
 		}
 	}
-	if len(got) != 63 {
-		t.Errorf("got %d settings, want 63 (one per leaf of Config)", len(got))
+	if len(got) != 64 {
+		t.Errorf("got %d settings, want 64 (one per leaf of Config)", len(got))
 	}
 }
 

@@ -43,6 +43,7 @@ func (c *Config) Validate() error {
 		c.validateUpstreams,
 		c.validatePathPrefix,
 		c.validatePublicPaths,
+		c.validateEscapedSlashes,
 		c.validateTrustedProxies,
 		c.validateRedirectHosts,
 		c.validateSecrets,
@@ -116,6 +117,14 @@ func (c *Config) validatePublicPaths() error {
 		}
 	}
 	return nil
+}
+
+func (c *Config) validateEscapedSlashes() error {
+	switch c.EscapedSlashes {
+	case EscapedSlashesKeep, EscapedSlashesReject, EscapedSlashesDecode:
+		return nil
+	}
+	return keyErr("escaped_slashes", "%q is not valid; use keep (forward %%2F as sent), reject (answer 400) or decode (forward it as \"/\")", c.EscapedSlashes)
 }
 
 func (c *Config) validateSecrets() error {

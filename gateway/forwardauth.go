@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/authgate/gateway/admin/web"
+	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/gateway/httpsafe"
 	"github.com/authgate/gateway/store"
 )
@@ -20,6 +21,9 @@ import (
 // the header up (auth_request_set $login $upstream_http_location) to send
 // the browser there with a correctly escaped way back.
 func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
+	if _, ok := g.forwardedPath(w, r); !ok {
+		return
+	}
 	cur, outcome := g.apps.Authenticate(r)
 	switch outcome {
 	case store.Valid:
@@ -56,6 +60,32 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", login)
 	web.WriteJSONError(w, http.StatusUnauthorized, "unauthenticated", "sign in required")
+}
+
+// forwardedPath reads the path of the original request from a trusted
+// proxy's headers and decides on it as serveProtected does: a path with a
+// control character or invalid UTF-8, one refused by escaped_slashes, or
+// one whose readings pick different routes is answered 400 here (the
+// fronting proxy passes the refusal on). "" means no path was given.
+func (g *Gateway) forwardedPath(w http.ResponseWriter, r *http.Request) (string, bool) {
+	uri := g.originalURI(r)
+	if uri == "" {
+		return "", true
+	}
+	u, err := url.ParseRequestURI(uri)
+	if err != nil || httpsafe.InvalidPath(u.Path) {
+		g.badPath(w, r)
+		return "", false
+	}
+	f := httpsafe.ReadPath(u)
+	if f.EscapedSlash && g.Config.EscapedSlashes == config.EscapedSlashesReject {
+		g.badPathMsg(w, r, "escaped_slash", "This address holds an encoded slash (%2F or %5C), which this site does not accept.")
+		return "", false
+	}
+	if !g.pathAgrees(w, r, httpsafe.RequestHost(r, g.Config.TrustedPrefixes), &f) {
+		return "", false
+	}
+	return f.Main, true
 }
 
 // originalURI is the path and query the person asked the fronting proxy

@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"github.com/authgate/gateway/config"
+	"github.com/authgate/gateway/gateway/httpsafe"
 	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/store/attempts"
 	"github.com/authgate/gateway/store/passwords"
@@ -170,7 +171,14 @@ func (g *Gateway) harden(h http.Handler) http.Handler {
 // ServeHTTP implements http.Handler.
 // The host is decided once, here: the portal's host gets the pages, every
 // other host the apps.
+//
+// A path holding a control character or invalid UTF-8 is refused first,
+// on every host, signed in or not (paths.go).
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if httpsafe.InvalidPath(r.URL.Path) {
+		g.badPath(w, r)
+		return
+	}
 	if g.portal != nil && g.isPortal(r) {
 		g.portal.ServeHTTP(w, r)
 		return

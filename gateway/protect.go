@@ -6,17 +6,19 @@ import (
 	"time"
 
 	"github.com/authgate/gateway/admin/web"
-	"github.com/authgate/gateway/gateway/httpsafe"
 	"github.com/authgate/gateway/store"
 )
 
 // serveProtected is the hot path: every request for the upstream app. The
-// path is cleaned first, so the public-path decision is made on exactly the
-// path the upstream will see.
+// upstream gets the path as sent; every decision is made on its readings
+// (paths.go), and a path whose readings disagree is refused.
 func (g *Gateway) serveProtected(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	defer func() { g.Metrics.Latency.Observe(time.Since(start).Seconds()) }()
-	cleaned := httpsafe.CleanPath(r.URL.Path)
+	cleaned, ok := g.readPath(w, r)
+	if !ok {
+		return
+	}
 	if g.access == nil {
 		g.protect(w, r, cleaned, start, nil)
 		return
@@ -37,7 +39,7 @@ func (g *Gateway) protect(w http.ResponseWriter, r *http.Request, cleaned string
 		web.WriteJSONError(w, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed")
 		return
 	}
-	public := !httpsafe.SuspiciousPath(r.URL.EscapedPath()) && httpsafe.IsPublicPath(cleaned, g.Config.PublicPaths)
+	public := g.isPublic(r, cleaned)
 	cur, outcome := g.apps.Authenticate(r)
 	switch {
 	case outcome == store.Valid:

@@ -133,8 +133,9 @@ func statusForProxyError(r *http.Request, err error) int {
 //
 // It runs for the rate limiter, serve and rewrite alike, so it allocates
 // nothing: hosts compare case-insensitively in place, and a prefix ending
-// in "/" also matches the bare directory ("/api/" matches "/api"), as
-// public paths do.
+// in "/" also matches the bare directory ("/api/" matches "/api"). Prefixes
+// match without regard to ASCII case: "/ADMIN/x" gets the route (and the
+// rules) of "/admin/", since many apps and file systems ignore case.
 func (p *proxy) pick(host, cleaned string) *url.URL {
 	if i := p.route(host, cleaned); i >= 0 {
 		return p.routes[i].UpstreamURL
@@ -170,8 +171,8 @@ func (p *proxy) route(host, cleaned string) int {
 		if rt.Host != "" && !strings.EqualFold(rt.Host, host) {
 			continue
 		}
-		if !strings.HasPrefix(cleaned, rt.PathPrefix) &&
-			!(strings.HasSuffix(rt.PathPrefix, "/") && cleaned == rt.PathPrefix[:len(rt.PathPrefix)-1]) {
+		if !hasPrefixFold(cleaned, rt.PathPrefix) &&
+			!(strings.HasSuffix(rt.PathPrefix, "/") && strings.EqualFold(cleaned, rt.PathPrefix[:len(rt.PathPrefix)-1])) {
 			continue
 		}
 		if best == nil || (rt.Host != "" && best.Host == "") ||
@@ -184,8 +185,8 @@ func (p *proxy) route(host, cleaned string) int {
 
 // serve proxies r for cur (nil: anonymous). The incoming request is
 // prepared in place — identity headers stripped in every spelling and then
-// set by us, our cookie removed, the path replaced by the cleaned one — so
-// Rewrite needs no per-request state and no request copy is made.
+// set by us, our cookie removed — so Rewrite needs no per-request state and
+// no request copy is made. The path goes on as the client sent it.
 func (p *proxy) serve(w http.ResponseWriter, r *http.Request, cleaned string, cur *store.Principal) {
 	dropUpgrade(r.Header)
 	p.strip.Strip(r.Header)
@@ -206,8 +207,6 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request, cleaned string, cu
 		}
 		r.Header[p.headers.Groups] = v[2:3:3]
 	}
-	// The upstream sees exactly the cleaned path the access decision used.
-	r.URL.Path, r.URL.RawPath = cleaned, ""
 	if p.pick(r.Host, cleaned) == nil {
 		http.Error(w, "no upstream for this host", http.StatusNotFound)
 		return
@@ -234,12 +233,16 @@ func dropUpgrade(h http.Header) {
 // In with hop-by-hop headers (and those named in Connection) and the
 // client's X-Forwarded-* already removed by ReverseProxy.
 func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
-	target := p.pick(pr.In.Host, pr.In.URL.Path)
+	target := p.pick(pr.In.Host, httpsafe.DecisionPath(pr.In.URL.Path))
 	out := pr.Out
 	out.URL.Scheme = target.Scheme
 	out.URL.Host = target.Host
+	// The path as sent: escapes (%2F among them) reach the app unchanged.
 	out.URL.Path = joinPath(target.Path, pr.In.URL.Path)
 	out.URL.RawPath = ""
+	if pr.In.URL.RawPath != "" {
+		out.URL.RawPath = joinPath(target.EscapedPath(), pr.In.URL.RawPath)
+	}
 	if target.RawQuery != "" && out.URL.RawQuery != "" {
 		out.URL.RawQuery = target.RawQuery + "&" + out.URL.RawQuery
 	} else if target.RawQuery != "" {
@@ -275,6 +278,10 @@ func canonicalHeaders(h config.Headers) config.Headers {
 		User: http.CanonicalHeaderKey(h.User), Email: http.CanonicalHeaderKey(h.Email),
 		Groups: http.CanonicalHeaderKey(h.Groups),
 	}
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 func joinPath(base, p string) string {

@@ -52,7 +52,7 @@ func IsPublicPath(cleaned string, public []string) bool {
 		}
 		e = CleanPath(e)
 		if strings.HasSuffix(e, "/") {
-			if strings.HasPrefix(cleaned, e) || cleaned == e[:len(e)-1] {
+			if strings.HasPrefix(cleaned, e) {
 				return true
 			}
 			continue

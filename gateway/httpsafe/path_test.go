@@ -40,7 +40,7 @@ func TestIsPublicPath(t *testing.T) {
 	}{
 		{"/static/app.js", true},
 		{"/static/", true},
-		{"/static", true}, // prefix entry also matches its bare directory
+		{"/static", false}, // a prefix entry does not open its bare directory
 		{"/static/a/b/c.css", true},
 		{"/staticx", false},
 		{"/staticx/app.js", false},
@@ -55,7 +55,7 @@ func TestIsPublicPath(t *testing.T) {
 		{"/secret", false},
 		// Raw attack paths, after CleanPath.
 		{CleanPath("/public/../secret"), false},
-		{CleanPath("//public"), true}, // "/public" is the bare form of the "/public/" entry
+		{CleanPath("//public"), false}, // "/public" is not under the "/public/" entry
 		{CleanPath("//public/x"), true},
 		{CleanPath("/public/x/../../secret"), false},
 	}
@@ -159,8 +159,8 @@ func TestPublicPathDecision(t *testing.T) {
 		{"/public/..%2fsecret", "/public/../secret", false},
 		{"/public/%2e%2e/secret", "/public/../secret", false},
 		{"/public/..;/secret", "/public/..;/secret", false},
-		{"//public", "//public", true},
-		{"/static", "/static", true},
+		{"//public", "//public", false},
+		{"/static", "/static", false},
 		{"/static/", "/static/", true},
 		{"/static/..%5c..%5csecret", "/static/..\\..\\secret", false},
 	}

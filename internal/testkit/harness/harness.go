@@ -180,8 +180,10 @@ func (g *Gateway) CreateUserWithPassword(tb testing.TB, name, password string, r
 
 // Echoed is what the echo app saw.
 type Echoed struct {
-	Method string      `json:"method"`
-	Path   string      `json:"path"`
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	// URI is the request target exactly as the app received it.
+	URI    string      `json:"uri"`
 	Query  string      `json:"query"`
 	Host   string      `json:"host"`
 	Header http.Header `json:"header"`
@@ -191,7 +193,7 @@ type Echoed struct {
 func EchoHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(Echoed{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Host: r.Host, Header: r.Header})
+		_ = json.NewEncoder(w).Encode(Echoed{Method: r.Method, Path: r.URL.Path, URI: r.RequestURI, Query: r.URL.RawQuery, Host: r.Host, Header: r.Header})
 	})
 }
 
