@@ -17,3 +17,9 @@ func TestEscapedSlashes(t *testing.T) {
 		t.Errorf("default %q, want keep", d.EscapedSlashes)
 	}
 }
+
+func TestRoutePrefixesDifferingOnlyInCaseRefused(t *testing.T) {
+	c := validConfig()
+	c.Routes = []Route{{PathPrefix: "/admin/", Upstream: testUpstream}, {PathPrefix: "/Admin/", Upstream: testUpstream}}
+	checkErr(t, c.Validate(), "routes[1]", "GATEWAY_ROUTES", "without regard to case")
+}

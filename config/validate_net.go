@@ -81,8 +81,9 @@ func (c *Config) validateUpstreams() error {
 		}
 		r.UpstreamURL = u
 		for j, prev := range c.Routes[:i] {
-			if prev.Host == r.Host && prev.PathPrefix == r.PathPrefix {
-				return keyErr(key, "has the same host %q and path_prefix %q as routes[%d]; remove one", r.Host, r.PathPrefix, j)
+			// Prefixes match without regard to case (see README "Paths").
+			if strings.EqualFold(prev.Host, r.Host) && strings.EqualFold(prev.PathPrefix, r.PathPrefix) {
+				return keyErr(key, "has the same host %q and path_prefix %q as routes[%d] (prefixes match without regard to case); remove one", r.Host, r.PathPrefix, j)
 			}
 		}
 	}
