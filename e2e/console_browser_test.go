@@ -111,6 +111,12 @@ func TestSupportSignsSomeoneOutEverywhereInTheBrowser(t *testing.T) {
 		t.Fatalf("the victim's browser is not listed: %q %v", devices, err)
 	}
 	const why = "caller proved identity; account takeover report 8812"
+	// The button opens the confirm step, which names the effect.
+	consoleBrowserStep(t, staff, "open the confirm step", chromedp.Click(chromedp.ID("signout-all-open")))
+	effect, err := chromedp.Run(staff, chromedp.Text(chromedp.ID("signout-all-effect")))
+	if err != nil || !strings.Contains(effect, "Signs victim out of every device at once") {
+		t.Fatalf("the confirm step does not say what happens: %q %v", effect, err)
+	}
 	consoleBrowserStep(t, staff, "write the reason", chromedp.SendKeys(chromedp.ID("signout-all-reason"), why))
 	consoleBrowserSubmit(t, staff, "signout-all")
 	notice, err := chromedp.Run(staff, chromedp.Text(chromedp.ID("notice")))

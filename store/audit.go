@@ -112,7 +112,10 @@ func (s *Store) FindAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, err
 	if !f.Since.IsZero() {
 		start = strconv.FormatInt(f.Since.UnixMilli(), 10) + "-0"
 	}
-	const page = 1000
+	page := int64(1000)
+	if f.Actor == "" && f.Target == "" && f.Action == "" {
+		page = int64(min(limit, 1000)) // every entry matches: read no more than asked for
+	}
 	var out []AuditEntry
 	for len(out) < limit {
 		msgs, err := s.rdb.XRevRangeN(ctx, keyAudit, end, start, page).Result()
@@ -127,7 +130,7 @@ func (s *Store) FindAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, err
 				}
 			}
 		}
-		if len(msgs) < page {
+		if int64(len(msgs)) < page {
 			break
 		}
 		end = "(" + msgs[len(msgs)-1].ID

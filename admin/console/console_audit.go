@@ -73,7 +73,7 @@ func (h *Handler) showAudit(w http.ResponseWriter, r *http.Request, a *staffActo
 	page := templates.ConsoleAuditPage{
 		Chrome: h.consoleChrome(a, "Audit log — Support console"), Nav: h.consoleNav(a, "audit"),
 		Actor: aq.actor, Target: aq.target, Action: aq.action, Since: aq.since, Until: aq.until,
-		Actions: store.AuditActions, CSVPath: h.Prefix + "/admin/audit.csv?" + aq.encode(), Error: msg,
+		Actions: auditActionChoices(), CSVPath: h.Prefix + "/admin/audit.csv?" + aq.encode(), Error: msg,
 	}
 	if msg != "" {
 		h.Render(w, r, http.StatusBadRequest, templates.ConsoleAudit(page))
@@ -89,12 +89,7 @@ func (h *Handler) showAudit(w http.ResponseWriter, r *http.Request, a *staffActo
 	if len(entries) > auditPageLimit {
 		entries, page.More = entries[:auditPageLimit], true
 	}
-	for _, e := range entries {
-		page.Entries = append(page.Entries, templates.ConsoleAuditRow{
-			Time: consoleTime(e.Time), Actor: e.Actor, Role: e.ActorRole, TokenOwner: e.TokenOwner, Action: e.Action,
-			Target: e.Target, Reason: e.Reason, IP: e.IP, Detail: e.Detail,
-		})
-	}
+	page.Entries = auditRows(entries)
 	h.Render(w, r, http.StatusOK, templates.ConsoleAudit(page))
 }
 

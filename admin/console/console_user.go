@@ -9,38 +9,6 @@ import (
 	"github.com/authgate/gateway/templates"
 )
 
-// consoleSearchLimit is how many users a search shows.
-const consoleSearchLimit = 50
-
-// showConsole is the console's start page: a search by username or email
-// prefix.
-func (h *Handler) showConsole(w http.ResponseWriter, r *http.Request, a *staffActor) {
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	page := templates.ConsoleHomePage{Chrome: h.consoleChrome(a, "Support console"), Nav: h.consoleNav(a, "find"), Query: q}
-	if len(q) > 254 {
-		q = q[:254]
-	}
-	if q != "" {
-		users, err := h.Store.FindUsers(r.Context(), q, consoleSearchLimit+1)
-		if err != nil {
-			h.Log.Error("console search", "err", err.Error())
-			h.Unavailable(w, r)
-			return
-		}
-		page.Searched = true
-		if len(users) > consoleSearchLimit {
-			users, page.More = users[:consoleSearchLimit], true
-		}
-		for _, u := range users {
-			page.Users = append(page.Users, templates.ConsoleUserRow{
-				Username: u.Username, Email: u.Email, Roles: strings.Join(u.Roles, ", "),
-				Status: staffUserStatus(u), MFA: u.MFAEnabled, Path: h.consoleUserPath(u.Username),
-			})
-		}
-	}
-	h.Render(w, r, http.StatusOK, templates.ConsoleHome(page))
-}
-
 // consoleNotices are the messages a user page shows after an action; the
 // redirect carries only the key, so nothing typed is reflected.
 var consoleNotices = map[string]string{
@@ -94,7 +62,7 @@ func (h *Handler) renderStaffUser(w http.ResponseWriter, r *http.Request, a *sta
 		User: templates.ConsoleUserInfo{
 			Username: u.Username, Email: u.Email, Roles: strings.Join(u.Roles, ", "), Created: consoleTime(u.Created),
 			Groups:     strings.Join(u.Groups, ", "),
-			MFAEnabled: u.MFAEnabled, RecoveryLeft: len(u.RecoveryCodes), Status: staffUserStatus(u),
+			MFAEnabled: u.MFAEnabled, RecoveryLeft: len(u.RecoveryCodes), Status: staffUserStatus(u), StatusText: staffUserStatusText(u),
 			Locked: u.Disabled && u.Lock == store.LockStaff, Disabled: u.Disabled && u.Lock != store.LockStaff,
 		},
 		Sessions: h.consoleSessions(sessions), Events: consoleEvents(events),

@@ -46,6 +46,67 @@ func staffUserStatus(u *store.User) string {
 	return "Disabled"
 }
 
+// staffUserStatusText says the account state in words, with who may lift
+// a lock: a lock by support and a disable by an admin are different things
+// and are never called by each other's name.
+func staffUserStatusText(u *store.User) string {
+	switch {
+	case !u.Disabled:
+		return "Active"
+	case u.Lock == store.LockStaff:
+		return "Locked by support (support or an admin can unlock it)"
+	}
+	return "Disabled by an admin (only an admin can enable it)"
+}
+
+// auditActionLabels say what each audit action did, as staff read it.
+var auditActionLabels = map[string]string{
+	store.AuditSignOutAll:    "Signed out of all devices",
+	store.AuditSessionRevoke: "Signed out one device",
+	store.AuditMFAReset:      "Reset two-step verification",
+	store.AuditLock:          "Locked the account",
+	store.AuditUnlock:        "Unlocked or enabled the account",
+	store.AuditThrottleClear: "Cleared the sign-in limits",
+	store.AuditResetLink:     "Created a password reset link",
+	store.AuditResetUsed:     "Used a password reset link",
+	store.AuditUserCreate:    "Created the account",
+	store.AuditRolesChange:   "Changed the roles",
+	store.AuditGroupsChange:  "Changed the groups",
+	store.AuditDisable:       "Disabled the account",
+	store.AuditTokenCreate:   "Created an API token",
+	store.AuditTokenRevoke:   "Revoked an API token",
+}
+
+// auditActionLabel is an action in words; an action this version does not
+// know (written by a newer one) is shown readably rather than hidden.
+func auditActionLabel(action string) string {
+	if l, ok := auditActionLabels[action]; ok {
+		return l
+	}
+	return strings.ReplaceAll(action, "_", " ")
+}
+
+// auditActionChoices are the options of the audit log's action filter.
+func auditActionChoices() []templates.ConsoleChoice {
+	out := make([]templates.ConsoleChoice, 0, len(store.AuditActions))
+	for _, a := range store.AuditActions {
+		out = append(out, templates.ConsoleChoice{Value: a, Label: auditActionLabel(a)})
+	}
+	return out
+}
+
+// auditRows are audit entries as the console shows them.
+func auditRows(entries []store.AuditEntry) []templates.ConsoleAuditRow {
+	out := make([]templates.ConsoleAuditRow, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, templates.ConsoleAuditRow{
+			Time: consoleTime(e.Time), Actor: e.Actor, Role: e.ActorRole, TokenOwner: e.TokenOwner,
+			Action: auditActionLabel(e.Action), Target: e.Target, Reason: e.Reason, IP: e.IP, Detail: e.Detail,
+		})
+	}
+	return out
+}
+
 // consoleEventLabels name activity entries for staff.
 var consoleEventLabels = map[string]string{
 	store.EventSignIn:          "Signed in",
