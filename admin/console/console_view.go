@@ -75,6 +75,8 @@ var auditActionLabels = map[string]string{
 	store.AuditDisable:       "Disabled the account",
 	store.AuditTokenCreate:   "Created an API token",
 	store.AuditTokenRevoke:   "Revoked an API token",
+	// The person, from the link in an alert mail: every session ended.
+	store.AuditAccountSecured: "Secured the account (“This wasn't me”)",
 }
 
 // auditActionLabel is an action in words; an action this version does not
