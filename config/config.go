@@ -59,15 +59,17 @@ type Config struct {
 	// leaves places out.
 	GeoIPDB string `yaml:"geoip_db"`
 
-	Redis    Redis    `yaml:"redis"`
-	Cookie   Cookie   `yaml:"cookie"`
-	Session  Session  `yaml:"session"`
-	Headers  Headers  `yaml:"headers"`
-	Password Password `yaml:"password"`
-	MFA      MFA      `yaml:"mfa"`
-	Log      Log      `yaml:"log"`
-	Ops      Ops      `yaml:"ops"`
-	UI       UI       `yaml:"ui"`
+	Redis   Redis   `yaml:"redis"`
+	Cookie  Cookie  `yaml:"cookie"`
+	Session Session `yaml:"session"`
+	Headers Headers `yaml:"headers"`
+	// Assertion configures the signed identity header (headers.assertion).
+	Assertion Assertion `yaml:"assertion"`
+	Password  Password  `yaml:"password"`
+	MFA       MFA       `yaml:"mfa"`
+	Log       Log       `yaml:"log"`
+	Ops       Ops       `yaml:"ops"`
+	UI        UI        `yaml:"ui"`
 	// SMTP and Notify: mail alerts and webhooks (mail.go).
 	SMTP   SMTP   `yaml:"smtp"`
 	Notify Notify `yaml:"notify"`
@@ -99,6 +101,9 @@ type Route struct {
 	UpstreamURL *url.URL `yaml:"-"`
 	// RateLimit overrides the global rate limits on this route.
 	RateLimit RouteRateLimit `yaml:"rate_limit,omitempty"`
+	// Assertion turns the signed identity header on (true) or off (false)
+	// for this route; unset follows assertion.enabled.
+	Assertion *bool `yaml:"assertion,omitempty"`
 }
 
 // Redis says where the store lives. An empty URL selects the embedded,
@@ -152,6 +157,45 @@ type Headers struct {
 	User   string `yaml:"user"`
 	Email  string `yaml:"email"`
 	Groups string `yaml:"groups"`
+	// Assertion carries the signed identity (a JWT) on routes that have
+	// it on; stripped from every client request either way.
+	Assertion string `yaml:"assertion"`
+}
+
+// Assertion configures the signed identity for the apps.
+type Assertion struct {
+	// Enabled sends it to the single upstream and to every route that
+	// does not say otherwise (a route's own assertion: true/false wins).
+	Enabled bool `yaml:"enabled"`
+	// Lifetime of one assertion, at most 5m.
+	Lifetime Duration `yaml:"lifetime"`
+	// KeyRotation is how long a signing key is the newest before the
+	// next is made (the old one stays published until what it signed
+	// has expired).
+	KeyRotation Duration `yaml:"key_rotation"`
+}
+
+// AssertionOn reports whether route i (-1: the single upstream or the
+// fallback) sends the signed identity.
+func (c *Config) AssertionOn(i int) bool {
+	if i >= 0 && i < len(c.Routes) && c.Routes[i].Assertion != nil {
+		return *c.Routes[i].Assertion
+	}
+	return c.Assertion.Enabled
+}
+
+// AssertionUsed reports whether any route (or the single upstream) sends
+// the signed identity, so the keys are needed.
+func (c *Config) AssertionUsed() bool {
+	if c.Assertion.Enabled {
+		return true
+	}
+	for i := range c.Routes {
+		if c.AssertionOn(i) {
+			return true
+		}
+	}
+	return false
 }
 
 // Password is the password policy.

@@ -50,11 +50,13 @@ func Defaults() Config {
 		},
 		Redis: Redis{WaitReplicas: 1, WaitTimeout: Duration{500 * time.Millisecond}, Timeout: Duration{DefaultRedisTimeout}},
 		Headers: Headers{
-			User:   "X-Forwarded-User",
-			Email:  "X-Forwarded-Email",
-			Groups: "X-Forwarded-Groups",
+			User:      "X-Forwarded-User",
+			Email:     "X-Forwarded-Email",
+			Groups:    "X-Forwarded-Groups",
+			Assertion: "X-Gateway-Assertion",
 		},
-		Password: Password{MinLength: 12},
+		Assertion: Assertion{Lifetime: Duration{5 * time.Minute}, KeyRotation: Duration{24 * time.Hour}},
+		Password:  Password{MinLength: 12},
 		MFA: MFA{
 			Require:        "support,admin",
 			RememberDevice: Duration{0},

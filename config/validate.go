@@ -52,6 +52,7 @@ func (c *Config) Validate() error {
 		c.validateCookie,
 		c.validateSession,
 		c.validateHeaders,
+		c.validateAssertion,
 		c.validatePassword,
 		c.validateMFA,
 		c.validateLog,
@@ -213,6 +214,7 @@ func (c *Config) validateHeaders() error {
 		{"headers.user", c.Headers.User, "X-Forwarded-User"},
 		{"headers.email", c.Headers.Email, "X-Forwarded-Email"},
 		{"headers.groups", c.Headers.Groups, "X-Forwarded-Groups"},
+		{"headers.assertion", c.Headers.Assertion, "X-Gateway-Assertion"},
 	}
 	for i, h := range hs {
 		if h.value == "" {

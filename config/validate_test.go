@@ -119,6 +119,9 @@ func TestValidateRejects(t *testing.T) {
 		{"header authorization", func(c *Config) { c.Headers.Email = "Authorization" }, "headers.email", "GATEWAY_HEADERS_EMAIL", ""},
 		{"header x-forwarded-for", func(c *Config) { c.Headers.Groups = "X-Forwarded-For" }, "headers.groups", "GATEWAY_HEADERS_GROUPS", ""},
 		{"header cookie", func(c *Config) { c.Headers.Groups = "Cookie" }, "headers.groups", "GATEWAY_HEADERS_GROUPS", ""},
+		{"assertion header duplicate", func(c *Config) { c.Headers.Assertion = "X-Forwarded-User" }, "headers.assertion", "GATEWAY_HEADERS_ASSERTION", "headers.user"},
+		{"assertion lifetime too long", func(c *Config) { c.Assertion.Lifetime = Duration{10 * time.Minute} }, "assertion.lifetime", "GATEWAY_ASSERTION_LIFETIME", "5m"},
+		{"assertion key rotation too short", func(c *Config) { c.Assertion.KeyRotation = Duration{time.Minute} }, "assertion.key_rotation", "GATEWAY_ASSERTION_KEY_ROTATION", "10m"},
 		{"password too short", func(c *Config) { c.Password.MinLength = 6 }, "password.min_length", "GATEWAY_PASSWORD_MIN_LENGTH", "8"},
 		{"password too long", func(c *Config) { c.Password.MinLength = 2000 }, "password.min_length", "GATEWAY_PASSWORD_MIN_LENGTH", "1024"},
 		{"mfa unknown word", func(c *Config) { c.MFA.Require = "always" }, "mfa.require", "GATEWAY_MFA_REQUIRE", "off, optional, all"},
@@ -214,7 +217,7 @@ func TestValidateAccepts(t *testing.T) {
 			c.Session = Session{Lifetime: Duration{time.Hour}, IdleTimeout: Duration{time.Hour}, ReauthWindow: Duration{time.Hour}, LastSeenInterval: Duration{time.Hour}}
 		}},
 		{"custom headers", func(c *Config) {
-			c.Headers = Headers{User: "Remote-User", Email: "Remote-Email", Groups: "Remote-Groups"}
+			c.Headers = Headers{User: "Remote-User", Email: "Remote-Email", Groups: "Remote-Groups", Assertion: "Remote-Jwt"}
 		}},
 		{"password bounds", func(c *Config) { c.Password.MinLength = 8 }},
 		{"mfa off", func(c *Config) { c.MFA.Require = "off" }},

@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"github.com/authgate/gateway/config"
+	"github.com/authgate/gateway/gateway/assertion"
 	"github.com/authgate/gateway/gateway/httpsafe"
 	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/store/attempts"
@@ -61,6 +62,9 @@ type Deps struct {
 	// MailOn says mail can be sent (smtp.url, or the demo's mail box): it
 	// offers "Forgot password?" and the address confirmation page.
 	MailOn bool
+	// Assertions signs the identity for routes that have the assertion
+	// on and serves the public keys; nil when no route has it.
+	Assertions *assertion.Issuer
 }
 
 // Gateway serves the public listener.
@@ -98,6 +102,7 @@ func New(d Deps) (*Gateway, error) {
 		p.portalCookie = d.Sessions.CookieName()
 		p.ownCookies = append(p.ownCookies, p.portalCookie)
 	}
+	p.assert, p.assertFailed = d.Assertions, g.unavailable
 	g.proxy = p
 	if d.AccessLog != nil {
 		g.access = newAccessLog(d.AccessLog, d.Config.TrustedPrefixes, p.routeName)
@@ -134,6 +139,7 @@ func (g *Gateway) routes() http.Handler {
 	if g.brand.AccentCSS != "" {
 		pages.HandleFunc("GET "+p+brandCSSPath, g.serveBrandCSS)
 	}
+	g.jwksRoute(pages)
 	if g.Pages != nil {
 		pages.Handle(p+"/", g.Pages)
 	} else {

@@ -33,6 +33,7 @@ func (g *Gateway) appRoutes(mux *http.ServeMux) {
 	if g.brand.AccentCSS != "" {
 		mux.HandleFunc("GET "+p+brandCSSPath, g.serveBrandCSS)
 	}
+	g.jwksRoute(mux)
 	mux.HandleFunc("GET "+p+"/login", g.appLogin)
 	mux.HandleFunc("GET "+p+"/account", g.toPortal(p+"/account"))
 	mux.HandleFunc(p+"/", g.notFound)

@@ -17,6 +17,7 @@ import (
 	"github.com/authgate/gateway/store"
 
 	"github.com/authgate/gateway/config"
+	"github.com/authgate/gateway/gateway/assertion"
 	"github.com/authgate/gateway/gateway/httpsafe"
 )
 
@@ -44,6 +45,14 @@ type proxy struct {
 	// Headers describing the client's connection, every spelling: only the
 	// ones rewrite sets from a trusted proxy, or all of them from anyone else.
 	stripTrusted, stripUntrusted *httpsafe.HeaderStripper
+
+	// assert signs the identity for routes that have it on (assertOn[i]
+	// for route i, assertFallback for the single upstream); nil when no
+	// route does. assertFailed answers when no key can sign yet.
+	assert         *assertion.Issuer
+	assertOn       []bool
+	assertFallback bool
+	assertFailed   func(http.ResponseWriter, *http.Request)
 }
 
 func newProxy(cfg *config.Config, cookieName string, log *slog.Logger, onError func(http.ResponseWriter, *http.Request, int)) (*proxy, error) {
@@ -53,14 +62,16 @@ func newProxy(cfg *config.Config, cookieName string, log *slog.Logger, onError f
 	p := &proxy{
 		routes: cleanRoutes(cfg.Routes), fallback: cfg.UpstreamURL, trusted: cfg.TrustedPrefixes,
 		headers: canonicalHeaders(cfg.Headers), cookieName: cookieName,
-		strip: httpsafe.NewHeaderStripper(append([]string{cfg.Headers.User, cfg.Headers.Email, cfg.Headers.Groups},
+		strip: httpsafe.NewHeaderStripper(append([]string{cfg.Headers.User, cfg.Headers.Email, cfg.Headers.Groups, cfg.Headers.Assertion},
 			alwaysStripped...)),
 		stripTrusted:   httpsafe.NewHeaderStripper(rewrittenHeaders),
 		stripUntrusted: httpsafe.NewHeaderStripper(append(append([]string{}, rewrittenHeaders...), connectionHeaders...)),
 	}
-	for _, rt := range p.routes {
+	for i, rt := range p.routes {
 		p.routeNames = append(p.routeNames, rt.Host+rt.PathPrefix)
+		p.assertOn = append(p.assertOn, cfg.AssertionOn(i))
 	}
+	p.assertFallback = cfg.AssertionOn(-1)
 	// Size the idle pool for the load: Go's default of 2 idle connections
 	// per host churns connections and halves throughput under load.
 	transport := &http.Transport{
@@ -207,11 +218,35 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request, cleaned string, cu
 		}
 		r.Header[p.headers.Groups] = v[2:3:3]
 	}
-	if p.pick(r.Host, cleaned) == nil {
+	route := p.route(r.Host, cleaned)
+	if route < 0 && p.fallback == nil {
 		http.Error(w, "no upstream for this host", http.StatusNotFound)
 		return
 	}
+	if cur != nil && p.assert != nil && p.assertFor(route) {
+		routeHost := ""
+		if route >= 0 {
+			routeHost = p.routes[route].Host
+		}
+		v, ok := p.assert.Header(cur, route, routeHost, r.Host)
+		if !ok {
+			// The app expects a signed identity: never send it the
+			// request without one.
+			p.assertFailed(w, r)
+			return
+		}
+		r.Header[p.headers.Assertion] = v
+	}
 	p.rp.ServeHTTP(w, r)
+}
+
+// assertFor reports whether route (-1: the single upstream) gets the
+// signed identity.
+func (p *proxy) assertFor(route int) bool {
+	if route < 0 {
+		return p.assertFallback
+	}
+	return p.assertOn[route]
 }
 
 // dropUpgrade removes a request's Upgrade header unless it asks for
@@ -276,7 +311,7 @@ func cleanRoutes(routes []config.Route) []config.Route {
 func canonicalHeaders(h config.Headers) config.Headers {
 	return config.Headers{
 		User: http.CanonicalHeaderKey(h.User), Email: http.CanonicalHeaderKey(h.Email),
-		Groups: http.CanonicalHeaderKey(h.Groups),
+		Groups: http.CanonicalHeaderKey(h.Groups), Assertion: http.CanonicalHeaderKey(h.Assertion),
 	}
 }
 

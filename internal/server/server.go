@@ -22,6 +22,7 @@ import (
 	"github.com/authgate/gateway/admin/web"
 	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/gateway"
+	"github.com/authgate/gateway/gateway/assertion"
 	"github.com/authgate/gateway/gateway/httpsafe"
 	"github.com/authgate/gateway/notify"
 	"github.com/authgate/gateway/store"
@@ -46,6 +47,9 @@ type App struct {
 	Notify  *notify.Worker
 	Handler http.Handler
 	Ops     http.Handler
+	// Assertions signs the identity for the apps; nil when no route has
+	// the assertion on.
+	Assertions *assertion.Issuer
 
 	// PublicAddr, OpsAddr and PortalAddr are the bound addresses after
 	// Listen (PortalAddr only with portal_listen).
@@ -77,6 +81,9 @@ type Options struct {
 	// MailBox, when set, takes the mail instead of smtp.url (the demo
 	// shows it on a page).
 	MailBox *notify.MemoryBox
+	// AssertionRefresh is how often the assertion keys are read again
+	// (0: ten seconds); tests shorten it to see a rotation quickly.
+	AssertionRefresh time.Duration
 }
 
 // NewLogger builds the slog logger the configuration asks for.
@@ -184,11 +191,18 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 			access = os.Stderr
 		}
 	}
+	if cfg.AssertionUsed() {
+		if a.Assertions, err = a.startAssertions(ctx, runCtx, opt); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
 	gw, err := gateway.New(gateway.Deps{
 		MFA: st, TOTP: mfaCodec,
 		Config: cfg, Users: st, Sessions: a.PortalSessions, AppSessions: a.Sessions, Handoffs: st,
 		Hasher: a.Hasher, Metrics: metrics, Log: log, Pages: pages, Attempts: guard, AccessLog: access,
-		MailOn: mailer != nil,
+		MailOn:     mailer != nil,
+		Assertions: a.Assertions,
 	})
 	if err != nil {
 		a.Close()
@@ -199,6 +213,28 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	gateway.RegisterMirrorMetrics(reg, a.Mirror)
 	a.Ops = gateway.OpsHandler(gateway.OpsDeps{Mirror: a.Mirror, Gatherer: reg, Pprof: cfg.Ops.Pprof})
 	return a, nil
+}
+
+// startAssertions prepares the signing keys of the identity assertion and
+// keeps them current. When Redis does not answer yet, routes with the
+// assertion on answer 503 until the keys are loaded.
+func (a *App) startAssertions(ctx, runCtx context.Context, opt Options) (*assertion.Issuer, error) {
+	cfg := a.Config
+	iss, err := assertion.New(a.Store, assertion.Options{
+		Secrets:  append([]string{cfg.Secret}, cfg.PreviousSecrets...),
+		Lifetime: cfg.Assertion.Lifetime.Duration, KeyRotation: cfg.Assertion.KeyRotation.Duration,
+		Refresh: opt.AssertionRefresh, Issuer: cfg.PortalURL, InsecureOrigin: !cfg.Cookie.Secure, Log: a.Log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := iss.Load(lctx); err != nil {
+		a.Log.Warn("assertion signing keys not loaded yet: routes with the assertion on answer 503 until they are", "err", err.Error())
+	}
+	go iss.Run(runCtx)
+	return iss, nil
 }
 
 // awaitRedis gives the revocation mirror the moment it needs for its first

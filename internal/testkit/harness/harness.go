@@ -66,6 +66,9 @@ type Options struct {
 	// Portal serves the portal on a second loopback port of its own
 	// (portal_url and portal_listen), with 127.0.0.1 an allowed app host.
 	Portal bool
+	// AssertionRefresh is how often the assertion keys are read again
+	// (0: the production ten seconds).
+	AssertionRefresh time.Duration
 }
 
 // Clock is a test clock: real time plus an offset that only grows, so time
@@ -108,7 +111,7 @@ func Start(tb testing.TB, o Options) *Gateway {
 	}
 	cfg.Cookie.Secure = false
 	cfg.Log.Level = "warn"
-	opts := server.Options{HashParams: passwords.TestParams(), AccessLog: o.AccessLog}
+	opts := server.Options{HashParams: passwords.TestParams(), AccessLog: o.AccessLog, AssertionRefresh: o.AssertionRefresh}
 	if o.Portal {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
