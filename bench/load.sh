@@ -19,6 +19,7 @@
 #   EXTRAS=0 bench/load.sh                 # skip propagation and sign-in timing
 #   GW_GOGC=200 bench/load.sh              # GOGC (and GW_GOMEMLIMIT) for the gateway process only
 #   GW_ACCESS_LOG=1 bench/load.sh          # with log.access on (lines go to a file in the temp dir)
+#   ASSERTION=1 bench/load.sh              # with the signed identity header on (assertion.enabled)
 #
 # Installs wrk, redis-server and nginx-light with apt-get if missing.
 set -euo pipefail
@@ -156,6 +157,7 @@ GW_ENV=(
 )
 [ -n "$PROFILE" ] && GW_ENV+=(GATEWAY_OPS_PPROF=true)
 [ "${GW_ACCESS_LOG:-0}" = 1 ] && GW_ENV+=(GATEWAY_LOG_ACCESS=true)
+[ "${ASSERTION:-0}" = 1 ] && GW_ENV+=(GATEWAY_ASSERTION_ENABLED=true)
 [ -n "${GW_GOGC:-}" ] && GW_ENV+=(GOGC="$GW_GOGC")
 [ -n "${GW_GOMEMLIMIT:-}" ] && GW_ENV+=(GOMEMLIMIT="$GW_GOMEMLIMIT")
 env "${GW_ENV[@]}" "${PIN_SERVER[@]}" "$tmp/gateway" serve >"$tmp/gateway.log" 2>&1 &
@@ -186,6 +188,10 @@ for u in "$BARE" "$GATEWAY" "$NGINXURL"; do
 done
 code=$(curl -s -o /dev/null -w '%{http_code}' "$GATEWAY/api")
 [ "$code" = 401 ] || { echo "gateway without cookie answered $code, want 401" >&2; exit 1; }
+if [ "${ASSERTION:-0}" = 1 ]; then
+	curl -fsS "$GATEWAY/.gateway/.well-known/jwks.json" | grep -q '"kid"' ||
+		{ echo "ASSERTION=1 but the gateway publishes no signing key" >&2; exit 1; }
+fi
 sleep 5
 RSS[gw_signedin]=$(rss_mb $GW_PID)
 
