@@ -54,6 +54,13 @@ var chromiumNames = []string{"chromium", "chromium-browser", "google-chrome"}
 // returns. It stops when tb ends, or after Timeout.
 func New(tb testing.TB) context.Context {
 	tb.Helper()
+	return NewFor(tb, Timeout)
+}
+
+// NewFor is New with another bound than Timeout, for a test that walks
+// many pages in one browser rather than starting several.
+func NewFor(tb testing.TB, limit time.Duration) context.Context {
+	tb.Helper()
 	execPath := findChromium(tb)
 
 	// TempDir first, so that its removal runs after the browser has stopped
@@ -84,7 +91,7 @@ func New(tb testing.TB) context.Context {
 		chromedp.WindowSize(1280, 900),
 	)
 
-	timeoutCtx, cancelTimeout := context.WithTimeout(context.Background(), Timeout)
+	timeoutCtx, cancelTimeout := context.WithTimeout(context.Background(), limit)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(timeoutCtx, opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	// The cancel funcs of chromedp must not run twice: the second call can

@@ -10,6 +10,7 @@
 //	GATEWAY_TEST_REQUIRE_NGINX     nginx
 //	GATEWAY_TEST_REQUIRE_SENTINEL  redis-sentinel
 //	GATEWAY_TEST_REQUIRE_MAILPIT   mailpit (go install github.com/axllent/mailpit@v1.33.1)
+//	GATEWAY_TEST_REQUIRE_AXE       axe-core (npm package; see internal/testkit/axetest)
 //
 // Set one to "1" to turn a missing program into a test failure.
 package testenv
@@ -28,6 +29,7 @@ const (
 	RequireNginx    = "GATEWAY_TEST_REQUIRE_NGINX"
 	RequireSentinel = "GATEWAY_TEST_REQUIRE_SENTINEL"
 	RequireMailpit  = "GATEWAY_TEST_REQUIRE_MAILPIT"
+	RequireAxe      = "GATEWAY_TEST_REQUIRE_AXE"
 )
 
 // Require reports that the dependency what is missing. If the environment

@@ -1,0 +1,184 @@
+package e2e
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	otptotp "github.com/pquerna/otp/totp"
+
+	"github.com/authgate/gateway/config"
+	"github.com/authgate/gateway/internal/testkit/axetest"
+	"github.com/authgate/gateway/internal/testkit/browsertest"
+	"github.com/authgate/gateway/internal/testkit/harness"
+	"github.com/authgate/gateway/store"
+)
+
+// a11yVariant is one way a page is looked at.
+type a11yVariant struct {
+	name          string
+	width, height int64
+	dark          bool
+}
+
+var a11yVariants = []a11yVariant{
+	{"1280 px light", 1280, 900, false},
+	{"1280 px dark", 1280, 900, true},
+	{"390 px light", 390, 844, false},
+	{"390 px dark", 390, 844, true},
+}
+
+// widestElements lists what sticks out past the viewport, to say why a
+// page scrolls sideways.
+const widestElements = `Array.from(document.querySelectorAll('body *'))
+  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+  .slice(-5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '') +
+    ' ' + Math.round(e.getBoundingClientRect().right) + 'px')`
+
+// a11yCheck runs axe-core on the page the tab shows in light and dark mode
+// at 1280 and 390 px, and fails on any serious or critical violation, or
+// on a page wider than a 390 px phone.
+func a11yCheck(t *testing.T, ctx context.Context, axe, page string) {
+	t.Helper()
+	backgrounds := map[bool]string{}
+	for _, v := range a11yVariants {
+		scheme := "light"
+		if v.dark {
+			scheme = "dark"
+		}
+		err := chromedp.Do(ctx,
+			chromedp.EmulateViewport(v.width, v.height),
+			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+					Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+				})
+				return err
+			}),
+		)
+		if err != nil {
+			t.Fatalf("%s, %s: emulate: %v", page, v.name, err)
+		}
+		bg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.body).backgroundColor`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		backgrounds[v.dark] = bg
+		violations, err := axetest.Check(ctx, axe)
+		if err != nil {
+			t.Fatalf("%s, %s: run axe-core: %v", page, v.name, err)
+		}
+		for _, vi := range violations {
+			t.Errorf("%s, %s: %s", page, v.name, vi)
+		}
+		if v.width < 1000 {
+			sw, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sw > v.width {
+				wide, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](widestElements))
+				t.Errorf("%s, %s: the page is %d px wide and scrolls sideways; too wide: %v", page, v.name, sw, wide)
+			}
+		}
+	}
+	if backgrounds[false] == backgrounds[true] {
+		t.Errorf("%s: the same background (%s) in light and dark mode", page, backgrounds[false])
+	}
+}
+
+// TestEveryPageIsAccessible walks the gateway's pages in one headless
+// Chromium — sign-in, the 2FA steps, Login & Security and its password and
+// 2FA pages, the console's home, user, audit, token and new-user pages, the
+// sign-out page and an error page — and checks each with axe-core in light
+// and dark mode at 1280 and 390 px: no serious or critical violation, and
+// nothing wider than a phone.
+func TestEveryPageIsAccessible(t *testing.T) {
+	axe := axetest.Load(t)
+	g := staffGateway(t, "support,admin", func(c *config.Config) {
+		c.Throttle.PasswordAccount.Free = 1 // victim's second wrong password starts a delay
+	})
+	alice := g.CreateUser(t, "alice", "admin")
+	secret := staffEnrolTOTP(t, g, alice)
+	g.CreateUser(t, "newbie", "support") // still has to set up 2FA
+	// The console's pages with something in them: a signed-in user with a
+	// rather long user agent and e-mail, a failure, a lock, a limit.
+	g.CreateUser(t, "victim")
+	vc := g.NewPortalClient(t)
+	vc.PostForm(t, "/.gateway/login", url.Values{"username": {"victim"}, "password": {harness.TestPassword}, "rd": {"/"}},
+		"User-Agent", "Mozilla/5.0 (Linux; Android 14; Pixel 8 Pro Build/AP2A.240805.005) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.6478.122 Mobile Safari/537.36").Body.Close()
+	for range 2 {
+		g.NewPortalClient(t).PostForm(t, "/.gateway/login", url.Values{"username": {"victim"}, "password": {"a wrong password here"}, "rd": {"/"}}).Body.Close()
+	}
+	locked := g.CreateUser(t, "locked-out-person-with-a-long-name")
+	on, kind := true, store.LockStaff
+	if err := g.Store.UpdateUser(context.Background(), locked.ID, store.UserUpdate{Disabled: &on, Lock: &kind}); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx := browsertest.NewFor(t, 4*time.Minute)
+	p := g.PortalURL + "/.gateway"
+	visit := func(what, path string) {
+		t.Helper()
+		if _, err := chromedp.RunResponse(ctx, chromedp.Navigate(p+path)); err != nil {
+			t.Fatalf("open %s: %v", what, err)
+		}
+		a11yCheck(t, ctx, axe, what)
+	}
+	submit := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS("main button[type=submit]"))); err != nil {
+			t.Fatalf("%s: submit: %v", what, err)
+		}
+	}
+
+	visit("sign-in page", "/login?rd=%2F.gateway%2Faccount")
+	visit("error page (404)", "/no-such-page")
+	visit("forgot password page", "/login/forgot")
+	visit("reset page without a link", "/reset")
+	if _, err := chromedp.RunResponse(ctx, chromedp.Navigate(p+"/login?rd=%2F.gateway%2Faccount")); err != nil {
+		t.Fatal(err)
+	}
+	submit("password step", chromedp.SendKeys(chromedp.ID("username"), "alice"), chromedp.SendKeys(chromedp.ID("password"), harness.TestPassword))
+	a11yCheck(t, ctx, axe, "2FA code page")
+	code, err := otptotp.GenerateCode(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	submit("code step", chromedp.SendKeys(chromedp.ID("code"), code))
+	if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.HasSuffix(loc, "/.gateway/account") {
+		t.Fatalf("signed in on %s, want the account page", loc)
+	}
+	a11yCheck(t, ctx, axe, "Login & Security page")
+	visit("change password page", "/account/password")
+	visit("two-step verification page", "/account/2fa")
+
+	visit("console home and search by address", "/admin?q=127.0.0.1")
+	visit("console user page", "/admin/users/victim")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("signout-all-open"))); err != nil {
+		t.Fatal(err)
+	}
+	a11yCheck(t, ctx, axe, "console user page, confirm step open")
+	visit("audit log", "/admin/audit")
+	visit("API tokens", "/admin/tokens")
+	visit("create a user", "/admin/new-user")
+	visit("sign-out page", "/logout")
+
+	// A support account without 2FA is sent to set it up.
+	submit("sign out")
+	if _, err := chromedp.RunResponse(ctx, chromedp.Navigate(p+"/login")); err != nil {
+		t.Fatal(err)
+	}
+	submit("newbie's password step", chromedp.SendKeys(chromedp.ID("username"), "newbie"), chromedp.SendKeys(chromedp.ID("password"), harness.TestPassword))
+	if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.Contains(loc, "/login/2fa/setup") {
+		t.Fatalf("newbie is on %s, want the 2FA setup page", loc)
+	}
+	a11yCheck(t, ctx, axe, "2FA setup page")
+}
