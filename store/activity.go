@@ -33,6 +33,10 @@ const (
 	EventResetRequested = "reset_requested"
 	// EventEmailChanged: the person confirmed a new e-mail address.
 	EventEmailChanged = "email_changed"
+	// EventEmailChangeAsked: a confirmation link was mailed to a new address.
+	EventEmailChangeAsked = "email_change_asked"
+	// EventAlertsChanged: the person chose which optional alerts they get.
+	EventAlertsChanged = "alerts_changed"
 )
 
 // Event is one line of a person's activity.

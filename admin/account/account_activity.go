@@ -27,6 +27,12 @@ var eventNames = map[string]string{
 	store.EventResetLink:       "Password reset link created",
 	store.EventThrottled:       "Sign-in attempts slowed down",
 	store.EventStaffAction:     "Support action",
+	// Mail (gateway/wasntme.go, forgot.go, email_confirm.go).
+	store.EventAccountSecured:   "Account secured (\"This wasn't me\")",
+	store.EventResetRequested:   "Password reset link asked for",
+	store.EventEmailChanged:     "E-mail address changed",
+	store.EventEmailChangeAsked: "E-mail confirmation sent",
+	store.EventAlertsChanged:    "Alert choices changed",
 }
 
 // eventWords names an event type; an unknown one (from a newer version) is
@@ -57,7 +63,8 @@ func eventDevice(e store.Event) string {
 func eventAlert(e store.Event) bool {
 	switch e.Type {
 	case store.EventSignInFailed, store.EventMFAFailed, store.EventNewDevice, store.EventThrottled,
-		store.EventLocked, store.EventDisabled, store.EventRecoveryUsed:
+		store.EventLocked, store.EventDisabled, store.EventRecoveryUsed,
+		store.EventAccountSecured, store.EventResetRequested, store.EventEmailChanged:
 		return true
 	}
 	return e.Actor != ""

@@ -61,6 +61,9 @@ type Deps struct {
 	// replica), so checking an API token's owner on each call costs no Redis
 	// round trip.
 	UserStates UserStates
+	// MailOn says the gateway can send mail (smtp.url or the demo's box):
+	// the account page then offers to change the alert address.
+	MailOn bool
 }
 
 // UserStates looks up a user's current state (nil when the user is gone).

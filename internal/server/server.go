@@ -182,7 +182,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		TOTP:   mfaCodec,
 		Config: cfg, Store: st, Sessions: a.PortalSessions, Hasher: a.Hasher, Log: log, Registerer: reg, Places: places,
 		ClientIP: func(r *http.Request) string { return httpsafe.ClientIP(r, cfg.TrustedPrefixes).String() },
-		Attempts: guard, Now: opt.Now, UserStates: a.Mirror,
+		Attempts: guard, Now: opt.Now, UserStates: a.Mirror, MailOn: mailer != nil,
 	})
 	var access io.Writer
 	if cfg.Log.Access {
