@@ -129,11 +129,25 @@ func TestSupportSignsSomeoneOutEverywhereInTheBrowser(t *testing.T) {
 	if p := consoleBrowserPath(t, victim); p != "/.gateway/login" {
 		t.Fatalf("victim's next request lands on %s, want the login page", p)
 	}
+	// The login page says who ended the session and why, on the portal.
+	if notice, err := chromedp.Run(victim, chromedp.Text(chromedp.CSS("p.notice"))); err != nil ||
+		notice != "Support signed you out of all your devices. Reason given: “"+why+"”" {
+		t.Errorf("the login page says %q (%v), want support's reason", notice, err)
+	}
 	// Signed in again, they see who did it and why on Login & Security.
 	consoleBrowserSignIn(t, victim, "victim", harness.TestPassword)
 	consoleBrowserStep(t, victim, "open Login & Security", chromedp.Navigate(g.URL+"/.gateway/account"),
 		chromedp.WaitVisible(chromedp.ID("activity")))
 	if text := consoleBrowserText(t, victim); !strings.Contains(text, "Support (bob) signed you out of all devices: "+why) {
 		t.Fatalf("the victim's activity lacks the entry:\n%s", text)
+	}
+	// The console is not theirs: the 403 page keeps their navigation and a
+	// way back.
+	consoleBrowserStep(t, victim, "open the console", chromedp.Navigate(g.PortalURL+"/.gateway/admin"))
+	if back, err := chromedp.Run(victim, chromedp.Text(chromedp.ID("back"))); err != nil || back != "Back to Login & Security" {
+		t.Errorf("the 403 page offers %q (%v)", back, err)
+	}
+	if nav, err := chromedp.Run(victim, chromedp.Text(chromedp.CSS("header nav"))); err != nil || !strings.Contains(nav, "Sign out victim") {
+		t.Errorf("the 403 page lost the navigation: %q (%v)", nav, err)
 	}
 }

@@ -151,7 +151,7 @@ func TestLostWriteFailoverKeepsSignOuts(t *testing.T) {
 	if err := mc.Eval(context.Background(), filler, []string{"filler"}, 48<<20).Err(); err != nil {
 		t.Fatal(err)
 	}
-	err := a.Sessions.SignOutEverywhere(context.Background(), nil, ann.ID, nil, "", "")
+	err := a.Sessions.SignOutEverywhere(context.Background(), nil, ann.ID, nil, "", "", store.EndReason{})
 	if !errors.Is(err, store.ErrNotReplicated) {
 		t.Fatalf("sign out everywhere with the replica stopped: %v, want ErrNotReplicated", err)
 	}

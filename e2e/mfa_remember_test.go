@@ -107,7 +107,7 @@ func TestMFARememberDevice(t *testing.T) {
 	}
 
 	// Signing out everywhere ends it.
-	if err := g.Sessions.SignOutEverywhere(t.Context(), httptest.NewRecorder(), u.ID, nil, "", ""); err != nil {
+	if err := g.Sessions.SignOutEverywhere(t.Context(), httptest.NewRecorder(), u.ID, nil, "", "", store.EndReason{}); err != nil {
 		t.Fatal(err)
 	}
 	if mfaStraightIn(t, b, "jon") {

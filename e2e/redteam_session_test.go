@@ -42,7 +42,7 @@ func rtChangePassword(t *testing.T, g *harness.Gateway, u *store.User, password 
 	if err := g.Store.UpdateUser(ctx, u.ID, store.UserUpdate{PasswordHash: &hash}); err != nil {
 		t.Fatal(err)
 	}
-	if err := g.Sessions.SignOutEverywhere(ctx, nil, u.ID, nil, "", ""); err != nil {
+	if err := g.Sessions.SignOutEverywhere(ctx, nil, u.ID, nil, "", "", store.EndReason{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -246,7 +246,7 @@ func TestOpenStreamsEndWithTheSession(t *testing.T) {
 		c := a.NewClient(t)
 		c.Login(t, "ws2", harness.TestPassword)
 		wsConn, wsBr := rtOpenWebSocket(t, addrB, cookieOf(c))
-		if err := a.Sessions.SignOutEverywhere(context.Background(), nil, u.ID, nil, "", ""); err != nil {
+		if err := a.Sessions.SignOutEverywhere(context.Background(), nil, u.ID, nil, "", "", store.EndReason{}); err != nil {
 			t.Fatal(err)
 		}
 		rtStreamEnds(t, wsConn, wsBr, true, 2*time.Second, "WebSocket after sign-out everywhere")
@@ -365,7 +365,7 @@ func TestRevocationSurvivesTheClientHangingUp(t *testing.T) {
 
 	t.Run("sign out everywhere", func(t *testing.T) {
 		u, onA, onB := setup(t, "hang1")
-		_ = a.Sessions.SignOutEverywhere(rtHangingUpContext(t), nil, u.ID, nil, "", "")
+		_ = a.Sessions.SignOutEverywhere(rtHangingUpContext(t), nil, u.ID, nil, "", "", store.EndReason{})
 		refusedOnBoth(t, onA, onB, "sign-out everywhere")
 	})
 	t.Run("sign out one device", func(t *testing.T) {
@@ -487,7 +487,7 @@ func TestRedisRollbackDoesNotReviveWhatReplicasSawRevoked(t *testing.T) {
 	if resp := revokedA.Do(t, http.MethodPost, "/.gateway/logout", nil, "Origin", a.URL); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("logout: %d", resp.StatusCode)
 	}
-	if err := a.Sessions.SignOutEverywhere(context.Background(), nil, u2.ID, nil, "", ""); err != nil {
+	if err := a.Sessions.SignOutEverywhere(context.Background(), nil, u2.ID, nil, "", "", store.EndReason{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []*harness.Client{revokedA, revokedB, thief, thiefB} {

@@ -70,7 +70,7 @@ func TestRevocationOnOneReplicaIsEnforcedByTheOther(t *testing.T) {
 
 	t.Run("sign out everywhere", func(t *testing.T) {
 		_, onB, u := signedInOnBoth(t, a, b, "ben")
-		if err := a.Sessions.SignOutEverywhere(context.Background(), nil, u.ID, nil, "", ""); err != nil {
+		if err := a.Sessions.SignOutEverywhere(context.Background(), nil, u.ID, nil, "", "", store.EndReason{}); err != nil {
 			t.Fatal(err)
 		}
 		refusedWithin(t, onB, 2*time.Second, "sign-out-everywhere on A")

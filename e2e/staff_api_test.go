@@ -242,6 +242,14 @@ func TestStaffActionsThroughTheAPI(t *testing.T) {
 	if staffAlive(t, laptop) {
 		t.Fatal("locked user still signed in")
 	}
+	// The login page tells the locked-out person, once, with the reason.
+	const lockedNotice = "Support locked your account and signed you out. Contact support to unlock it. Reason given: “fraud check”"
+	if body := staffPageText(t, laptop, "/.gateway/login"); !strings.Contains(body, lockedNotice) {
+		t.Errorf("the login page after a lock does not say why:\n%s", body)
+	}
+	if body := staffPageText(t, laptop, "/.gateway/login"); strings.Contains(body, lockedNotice) {
+		t.Error("the login page says why twice")
+	}
 	if resp := signIn(t, g.NewPortalClient(t), "victim", harness.TestPassword, "/"); resp.StatusCode == http.StatusSeeOther {
 		t.Fatal("locked user signed in")
 	}
@@ -316,6 +324,18 @@ func TestStaffActionsThroughTheAPI(t *testing.T) {
 }
 
 // staffJSONText re-encodes a decoded body, to look for fragments in it.
+// staffPageText is the HTML of a page as a browser asks for it.
+func staffPageText(t *testing.T, c *harness.Client, path string) string {
+	t.Helper()
+	resp := c.Get(t, path, "Accept", "text/html")
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 func staffJSONText(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)

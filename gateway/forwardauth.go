@@ -40,7 +40,7 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		return
 	case store.Ended:
 		g.Metrics.count(outcomeRevoked)
-		g.apps.Clear(w)
+		g.apps.ClearEnded(w, r)
 	default:
 		g.Metrics.count(outcomeUnauth)
 	}

@@ -61,8 +61,16 @@ func (g *Gateway) showLoginPage(w http.ResponseWriter, r *http.Request) {
 		// sign-in gets its handoff at once, without the password.
 		g.continueSignedIn(w, r, &cur.Claims, rd, http.StatusFound)
 		return
-	case store.Ended:
-		g.Sessions.Clear(w)
+	case store.Ended, store.NoSession:
+		// Why the session this browser had ended, said once (ended.go).
+		why, ended := g.Sessions.WhyEnded(w, r)
+		if outcome == store.Ended {
+			g.Sessions.Clear(w)
+		}
+		if ended {
+			g.render(w, r, http.StatusOK, g.loginPage(r, "", rd, "", g.Sessions.EndedNotice(why)))
+			return
+		}
 	}
 	notice := ""
 	switch r.URL.Query().Get("m") {

@@ -65,7 +65,7 @@ func (g *Gateway) pendingSession(w http.ResponseWriter, r *http.Request, want ui
 		http.Redirect(w, r, target+"?rd="+url.QueryEscape(rd), http.StatusSeeOther)
 		return nil
 	case store.Ended:
-		g.Sessions.Clear(w)
+		g.Sessions.ClearEnded(w, r)
 		http.Redirect(w, r, g.prefix+"/login?m=ended&rd="+url.QueryEscape(rd), http.StatusSeeOther)
 		return nil
 	}
@@ -205,7 +205,7 @@ func (g *Gateway) finishMFASignIn(w http.ResponseWriter, r *http.Request, cur *s
 	if out.Factor == totp.FactorRecovery {
 		// Everything issued before now dies; the session issued just below
 		// comes after the cut and lives.
-		if err := g.Sessions.SignOutEverywhere(ctx, w, u.ID, nil, ip, ua); err != nil {
+		if err := g.Sessions.SignOutEverywhere(ctx, w, u.ID, nil, ip, ua, store.EndReason{Code: store.EndMFAChanged}); err != nil {
 			g.Log.Error("2fa: sign out other sessions", "err", err.Error())
 			g.unavailable(w, r)
 			return

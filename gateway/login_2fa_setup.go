@@ -113,7 +113,7 @@ func (g *Gateway) confirmMFAEnrol(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip, ua := g.clientIP(r), r.UserAgent()
-	if err := g.Sessions.SignOutEverywhere(ctx, w, u.ID, nil, ip, ua); err != nil {
+	if err := g.Sessions.SignOutEverywhere(ctx, w, u.ID, nil, ip, ua, store.EndReason{Code: store.EndMFAChanged}); err != nil {
 		g.Log.Error("2fa enrol: sign out other sessions", "err", err.Error())
 		g.unavailable(w, r)
 		return

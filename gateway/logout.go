@@ -49,6 +49,9 @@ func (g *Gateway) logout(w http.ResponseWriter, r *http.Request, s *Sessions, af
 			g.unavailable(w, r)
 			return
 		}
+		// Other cookies of this browser naming the session (the portal's and
+		// each app host's) say so on their next page.
+		s.recordWhy(ctx, cur.Claims.UserID, cur.Claims.SessionID, store.EndReason{Code: store.EndSignedOut})
 		g.event(r, cur.Claims.UserID, store.Event{Type: store.EventSignOut, Detail: "signed out"})
 		g.Log.Info("signed_out", "username", cur.User.Username, "client_ip", g.clientIP(r))
 	}

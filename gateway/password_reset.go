@@ -149,7 +149,7 @@ func (pr *passwordReset) submitReset(w http.ResponseWriter, r *http.Request) {
 		err = pr.st.UpdateUser(ctx, u.ID, store.UserUpdate{PasswordHash: &hash, PasswordBlocked: &unblock})
 	}
 	if err == nil {
-		err = pr.g.Sessions.SignOutEverywhere(ctx, w, u.ID, nil, pr.g.clientIP(r), r.UserAgent())
+		err = pr.g.Sessions.SignOutEverywhere(ctx, w, u.ID, nil, pr.g.clientIP(r), r.UserAgent(), store.EndReason{Code: store.EndPasswordReset})
 	}
 	if err != nil {
 		pr.g.Log.Error("reset password", "err", err.Error())

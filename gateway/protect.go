@@ -66,7 +66,7 @@ func (g *Gateway) protect(w http.ResponseWriter, r *http.Request, cleaned string
 		}
 		g.Metrics.count(outcomePublic)
 		if outcome == store.Ended {
-			g.apps.Clear(w)
+			g.apps.ClearEnded(w, r)
 		}
 		g.proxy.serve(w, r, cleaned, nil)
 		return
@@ -76,7 +76,7 @@ func (g *Gateway) protect(w http.ResponseWriter, r *http.Request, cleaned string
 		return
 	case outcome == store.Ended:
 		g.Metrics.count(outcomeRevoked)
-		g.apps.Clear(w)
+		g.apps.ClearEnded(w, r)
 	default:
 		g.Metrics.count(outcomeUnauth)
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/authgate/gateway/admin/web"
+	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/templates"
 )
 
@@ -45,12 +46,34 @@ func (g *Gateway) renderErrorPage(w http.ResponseWriter, r *http.Request, status
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src "+g.imgSources()+"; frame-ancestors 'none'")
-	g.render(w, r, status, templates.Error(templates.ErrorPage{
-		Chrome: templates.Chrome{Title: title, Prefix: g.prefix}, Status: status, Message: msg,
-	}))
+	c := templates.Chrome{Title: title, Prefix: g.prefix}
+	if status != http.StatusServiceUnavailable { // the store it could not reach is not asked again
+		c = g.chromeFor(r, title)
+	}
+	g.render(w, r, status, templates.Error(templates.ErrorPage{Chrome: c, Status: status, Message: msg}))
+}
+
+// chromeFor is the frame of a page for whoever asks: with the navigation
+// when the request carries a valid session of this host (the portal's
+// cookie on the portal, the app host's on an app host, which has no
+// console).
+func (g *Gateway) chromeFor(r *http.Request, title string) templates.Chrome {
+	c := templates.Chrome{Title: title, Prefix: g.prefix}
+	s, appHost := g.Sessions, g.Config.HasPortal() && !g.isPortal(r)
+	if appHost {
+		s = g.apps
+	}
+	if cur, outcome := s.Authenticate(r); outcome == store.Valid {
+		c.SignedIn, c.Username = true, cur.User.Username
+		c.Staff = !appHost && (cur.User.HasRole(store.RoleSupport) || cur.User.HasRole(store.RoleAdmin))
+	}
+	return c
 }
 
 func (g *Gateway) notFound(w http.ResponseWriter, r *http.Request) {
+	if web.DropTrailingSlash(w, r, g.prefix) {
+		return
+	}
 	g.renderErrorPage(w, r, http.StatusNotFound, "not_found", "Not found", "There is no page at this address.")
 }
 

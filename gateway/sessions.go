@@ -22,6 +22,11 @@ type SessionStore interface {
 	RevokeSession(ctx context.Context, uid, sid string, exp time.Time) error
 	TouchSessions(ctx context.Context, t []store.SessionTouch) ([]store.SessionTouch, error)
 	SignOutEverywhere(ctx context.Context, uid string, before time.Time) error
+	// Why a session ended, for the login page (ended.go).
+	SetSessionEndReason(ctx context.Context, uid, sid string, why store.EndReason) error
+	FindSessionEndReason(ctx context.Context, uid, sid string) (store.EndReason, error)
+	SetSignOutReason(ctx context.Context, uid string, why store.EndReason) error
+	FindSignOutReason(ctx context.Context, uid string) (store.EndReason, error)
 }
 
 // Sessions issues, reads and ends session cookies and checks them against
@@ -40,6 +45,9 @@ type Sessions struct {
 	decoded     *claimsCache
 	open        *openRequests // open_requests.go: proxied requests still running
 	now         func() time.Time
+	// endedPath is where the cookie naming an ended session is sent back
+	// (the gateway's prefix); "" keeps none (ended.go).
+	endedPath string
 }
 
 // SessionOptions configures Sessions.
@@ -58,6 +66,9 @@ type SessionOptions struct {
 	// at most (default a minute); it also bounds how long a session whose
 	// record vanished keeps working (lastseen.go).
 	LastSeenInterval time.Duration
+	// EndedPath is the gateway's path prefix, where the login page can read
+	// why a session ended (ended.go); "" turns that off.
+	EndedPath string
 }
 
 // NewSessions builds the cookie codecs (keys derived from each secret with
@@ -90,6 +101,7 @@ func NewSessions(opt SessionOptions, st SessionStore, mirror *store.Mirror) (*Se
 		codecs: codecs, store: st, mirror: mirror, cookieName: opt.CookieName, secure: opt.Secure,
 		lifetime: opt.Lifetime, idle: opt.IdleTimeout, pendingLife: 10 * time.Minute, now: opt.Now,
 		trusted: opt.Trusted, decoded: newClaimsCache(100_000), open: newOpenRequests(),
+		endedPath: opt.EndedPath,
 	}
 	s.seen = newLastSeen(st, opt.IdleTimeout, opt.LastSeenInterval, opt.Now)
 	s.seen.trusted = opt.Trusted
@@ -153,7 +165,9 @@ func (s *Sessions) Authenticate(r *http.Request) (*store.Principal, store.AuthOu
 		// every replica, instead of costing every request that read again.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)
 		defer cancel()
-		_ = s.Revoke(ctx, c.UserID, c.SessionID, c.Created) // if Redis fails, the next request tries again
+		if s.Revoke(ctx, c.UserID, c.SessionID, c.Created) == nil { // if Redis fails, the next request tries again
+			s.recordWhy(ctx, c.UserID, c.SessionID, store.EndReason{Code: store.EndIdle})
+		}
 	}
 	return nil, store.Ended
 }
@@ -240,16 +254,6 @@ func (s *Sessions) endMissing(ctx context.Context, uid, sid string, created int6
 	_ = s.Revoke(ctx, uid, sid, created) // kept and retried by the mirror if the write fails
 }
 
-// RevokeByID ends a session known only by id (a row on the devices page),
-// using its record's expiry.
-func (s *Sessions) RevokeByID(ctx context.Context, uid, sid string) error {
-	sess, err := s.store.FindSession(ctx, uid, sid)
-	if err != nil {
-		return err
-	}
-	return s.Revoke(ctx, uid, sid, sess.Expires.Add(-s.lifetime).UnixNano())
-}
-
 // Clear removes the session cookie from the browser.
 func (s *Sessions) Clear(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{
@@ -313,16 +317,20 @@ func truncate(s string, n int) string {
 }
 
 // SignOutEverywhere ends every session of uid issued before now, in O(1)
-// however many devices there are. When keep is not nil (the device asking),
+// however many devices there are, and records why for the login page. When keep is not nil (the device asking),
 // it gets a fresh session issued after the cut, with its cookie set on w, so
 // "keep me signed in here" survives its own sign-out-all.
 //
 // Replicas compare the cut with the issue time of each cookie, so their
 // clocks must be synchronised (NTP); a replica running ahead could let a
 // session issued moments before the cut survive it.
-func (s *Sessions) SignOutEverywhere(ctx context.Context, w http.ResponseWriter, uid string, keep *store.Principal, ip, agent string) error {
+func (s *Sessions) SignOutEverywhere(ctx context.Context, w http.ResponseWriter, uid string, keep *store.Principal, ip, agent string, why store.EndReason) error {
 	cut := s.now()
 	err := s.store.SignOutEverywhere(ctx, uid, cut)
+	if why.Code != "" && (err == nil || errors.Is(err, store.ErrFeed) || errors.Is(err, store.ErrNotReplicated)) {
+		why.At = cut.UnixNano()
+		_ = s.store.SetSignOutReason(ctx, uid, why) // the explanation only; the sign-out stands without it
+	}
 	switch {
 	case err == nil:
 		s.mirror.ApplySignOut(uid, cut.UnixNano())

@@ -98,7 +98,9 @@ func (h *wasntMe) confirm(w http.ResponseWriter, r *http.Request) {
 	ip, ua := h.g.clientIP(r), truncate(r.UserAgent(), 512)
 	err := h.st.SecureAccount(ctx, u.ID, store.SecureOptions{
 		IP: ip, Agent: ua, Via: "the link in a new-device alert",
-		SignOut: func(ctx context.Context) error { return h.g.Sessions.SignOutEverywhere(ctx, w, u.ID, nil, ip, ua) },
+		SignOut: func(ctx context.Context) error {
+			return h.g.Sessions.SignOutEverywhere(ctx, w, u.ID, nil, ip, ua, store.EndReason{Code: store.EndSecured})
+		},
 	})
 	if err != nil {
 		h.g.Log.Error("wasntme: secure account", "err", err.Error(), "username", u.Username)

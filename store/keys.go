@@ -16,25 +16,26 @@ package store
 // session issued before the upgrade is refused once and people sign in
 // again; users, passwords and 2FA are untouched (README, "Upgrading").
 const (
-	globalTag       = "gw:{g}:"
-	keyGeneration   = globalTag + "generation" // string: id of this data set, changes when data is lost or all sessions end
-	keyRevoked      = globalTag + "revoked"    // zset: session id -> unix time it would have expired
-	keySignedOut    = globalTag + "signedout"  // hash: uid -> unix nanos "sessions issued before are dead"
-	keyFeed         = globalTag + "feed"       // stream: changes replicas follow
-	keyFeedSeq      = globalTag + "seq"        // counter: sequence number of the newest feed entry
-	keyUserIndex    = "gw:idx:users"           // zset (lex): "username\x00uid"
-	keyEmailIndex   = "gw:idx:emails"          // zset (lex): "email\x00uid"
-	keyAudit        = "gw:audit"               // stream: staff actions
-	prefixUserName  = "gw:username:"           // string: canonical username -> uid
-	prefixUser      = "gw:user:{"              // hash per user
-	prefixSessions  = "gw:sessions:{"          // zset per user: session id -> absolute expiry unix
-	prefixSession   = "gw:session:{"           // hash per session
-	prefixActivity  = "gw:activity:{"          // stream per user
-	prefixThrottle  = "gw:throttle:"           // counters for brute-force limits
-	prefixResetLink = "gw:resetlink:"          // one-time password reset tokens: "t:"+sha256 hex, "u:"+uid
-	keyAPITokens    = "gw:apitokens"           // hash: token id -> sha256 hex of the token
-	prefixAPIToken  = "gw:apitoken:"           // hash per API token, keyed by sha256 hex of the token
-	prefixHandoff   = "gw:handoff:"            // string per sign-in handoff code, keyed by sha256 hex of the code
+	globalTag        = "gw:{g}:"
+	keyGeneration    = globalTag + "generation" // string: id of this data set, changes when data is lost or all sessions end
+	keyRevoked       = globalTag + "revoked"    // zset: session id -> unix time it would have expired
+	keySignedOut     = globalTag + "signedout"  // hash: uid -> unix nanos "sessions issued before are dead"
+	keyFeed          = globalTag + "feed"       // stream: changes replicas follow
+	keyFeedSeq       = globalTag + "seq"        // counter: sequence number of the newest feed entry
+	keyUserIndex     = "gw:idx:users"           // zset (lex): "username\x00uid"
+	keyEmailIndex    = "gw:idx:emails"          // zset (lex): "email\x00uid"
+	keyAudit         = "gw:audit"               // stream: staff actions
+	prefixUserName   = "gw:username:"           // string: canonical username -> uid
+	prefixUser       = "gw:user:{"              // hash per user
+	prefixSessions   = "gw:sessions:{"          // zset per user: session id -> absolute expiry unix
+	prefixSession    = "gw:session:{"           // hash per session
+	prefixActivity   = "gw:activity:{"          // stream per user
+	prefixThrottle   = "gw:throttle:"           // counters for brute-force limits
+	prefixResetLink  = "gw:resetlink:"          // one-time password reset tokens: "t:"+sha256 hex, "u:"+uid
+	keyAPITokens     = "gw:apitokens"           // hash: token id -> sha256 hex of the token
+	prefixAPIToken   = "gw:apitoken:"           // hash per API token, keyed by sha256 hex of the token
+	prefixHandoff    = "gw:handoff:"            // string per sign-in handoff code, keyed by sha256 hex of the code
+	prefixSessionWhy = "gw:why:{"               // string per revoked session: why it ended (endreason.go)
 
 	// Console dashboard indexes (dashboard.go): each bounded and trimmed as
 	// it is written, so the console home page reads a few small keys

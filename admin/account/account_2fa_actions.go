@@ -76,7 +76,7 @@ func (h *Handler) mfaConfirm(w http.ResponseWriter, r *http.Request, p *store.Pr
 	}
 	keep := *p
 	keep.Claims.MFA = true
-	if err := h.Sessions.SignOutEverywhere(r.Context(), w, u.ID, &keep, h.ClientIP(r), r.UserAgent()); err != nil {
+	if err := h.Sessions.SignOutEverywhere(r.Context(), w, u.ID, &keep, h.ClientIP(r), r.UserAgent(), store.EndReason{Code: store.EndMFAChanged}); err != nil {
 		h.Log.Error("2fa setup: sign out other sessions", "err", err.Error())
 		return u, nil, errMFAUnavailable
 	}
@@ -147,7 +147,7 @@ func (h *Handler) mfaDisable(w http.ResponseWriter, r *http.Request, p *store.Pr
 		h.Log.Error("2fa disable: update", "err", err.Error())
 		return errMFAUnavailable
 	}
-	if err := h.Sessions.SignOutEverywhere(r.Context(), w, u.ID, p, h.ClientIP(r), r.UserAgent()); err != nil {
+	if err := h.Sessions.SignOutEverywhere(r.Context(), w, u.ID, p, h.ClientIP(r), r.UserAgent(), store.EndReason{Code: store.EndMFAChanged}); err != nil {
 		h.Log.Error("2fa disable: sign out other sessions", "err", err.Error())
 		return errMFAUnavailable
 	}

@@ -99,7 +99,8 @@ func (h *Handler) changePassword(ctx context.Context, w http.ResponseWriter, r *
 	// counts as freshly authenticated.
 	kept := *p
 	kept.Claims.AuthAt = h.Now().UnixNano()
-	if err := h.Sessions.SignOutEverywhere(ctx, w, u.ID, &kept, h.ClientIP(r), r.UserAgent()); err != nil {
+	if err := h.Sessions.SignOutEverywhere(ctx, w, u.ID, &kept, h.ClientIP(r), r.UserAgent(),
+		store.EndReason{Code: store.EndPasswordChanged}); err != nil {
 		return fmt.Errorf("password changed but signing out other devices failed: %w", err)
 	}
 	h.accountEvent(ctx, r, u.ID, store.Event{Type: store.EventPasswordChanged, Detail: "every other device was signed out"})

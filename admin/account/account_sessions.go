@@ -64,7 +64,7 @@ func (h *Handler) revokeOwnSession(ctx context.Context, r *http.Request, p *stor
 	if err != nil {
 		return false, err
 	}
-	if err := h.Sessions.RevokeByID(ctx, uid, sid); err != nil {
+	if err := h.Sessions.RevokeByID(ctx, uid, sid, store.EndReason{Code: store.EndRevokedByYou}); err != nil {
 		return false, err
 	}
 	what := web.DeviceLabel(sess.UserAgent)
@@ -86,7 +86,8 @@ func (h *Handler) signOutAll(ctx context.Context, w http.ResponseWriter, r *http
 	if keep {
 		kept, detail = p, "every other device; this one stayed signed in"
 	}
-	if err := h.Sessions.SignOutEverywhere(ctx, w, p.Claims.UserID, kept, h.ClientIP(r), r.UserAgent()); err != nil {
+	if err := h.Sessions.SignOutEverywhere(ctx, w, p.Claims.UserID, kept, h.ClientIP(r), r.UserAgent(),
+		store.EndReason{Code: store.EndAllByYou}); err != nil {
 		return err
 	}
 	h.accountEvent(ctx, r, p.Claims.UserID, store.Event{Type: store.EventSignOutAll, Detail: detail})

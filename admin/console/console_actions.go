@@ -110,6 +110,7 @@ func (h *Handler) runAction(a *staffActor, act *staffAction, in *actionInput) (*
 	if aerr != nil {
 		return u, nil, aerr
 	}
+	in.Reason = reason // as the person will read it after a sign-out
 	res, aerr := act.run(h, ctx, a, u, in)
 	if aerr != nil {
 		return u, nil, aerr

@@ -30,9 +30,11 @@ var (
 	actGroups         = &staffAction{audit: store.AuditGroupsChange, admin: true, notSelf: true, reauth: "change someone's groups", run: (*Handler).doGroups}
 )
 
-// staffSignOut ends every session of u at once, on every replica.
-func (h *Handler) staffSignOut(ctx context.Context, in *actionInput, u *store.User) *actionError {
-	if err := h.Sessions.SignOutEverywhere(ctx, in.w, u.ID, nil, h.ClientIP(in.r), in.r.UserAgent()); err != nil {
+// staffSignOut ends every session of u at once, on every replica; the
+// person is told why (code, with staff's reason) on their next page.
+func (h *Handler) staffSignOut(ctx context.Context, in *actionInput, u *store.User, code string) *actionError {
+	why := store.EndReason{Code: code, Text: in.Reason}
+	if err := h.Sessions.SignOutEverywhere(ctx, in.w, u.ID, nil, h.ClientIP(in.r), in.r.UserAgent(), why); err != nil {
 		h.Log.Error("staff sign-out everywhere", "err", err.Error())
 		if errors.Is(err, store.ErrNotReplicated) {
 			return errStaffNotReplicated
@@ -54,7 +56,7 @@ func (h *Handler) staffUpdate(ctx context.Context, u *store.User, upd store.User
 }
 
 func (h *Handler) doSignOutAll(ctx context.Context, _ *staffActor, u *store.User, in *actionInput) (*actionResult, *actionError) {
-	if aerr := h.staffSignOut(ctx, in, u); aerr != nil {
+	if aerr := h.staffSignOut(ctx, in, u, store.EndByStaff); aerr != nil {
 		return nil, aerr
 	}
 	return &actionResult{eventType: store.EventSignOutAll, text: "signed you out of all devices",
@@ -67,7 +69,7 @@ func (h *Handler) doRevokeSession(ctx context.Context, _ *staffActor, u *store.U
 		return nil, staffRefuse(http.StatusNotFound, "session_not_found", "This device is not signed in any more.")
 	}
 	if err == nil {
-		err = h.Sessions.RevokeByID(ctx, u.ID, sess.ID)
+		err = h.Sessions.RevokeByID(ctx, u.ID, sess.ID, store.EndReason{Code: store.EndByStaff, Text: in.Reason})
 	}
 	if err != nil {
 		h.Log.Error("staff revoke session", "err", err.Error())
@@ -84,7 +86,7 @@ func (h *Handler) doResetMFA(ctx context.Context, _ *staffActor, u *store.User, 
 	if aerr := h.staffUpdate(ctx, u, store.UserUpdate{MFASecret: &empty, MFAEnabled: &off, RecoveryCodes: &none}); aerr != nil {
 		return nil, aerr
 	}
-	if aerr := h.staffSignOut(ctx, in, u); aerr != nil {
+	if aerr := h.staffSignOut(ctx, in, u, store.EndMFAChanged); aerr != nil {
 		return nil, aerr
 	}
 	return &actionResult{eventType: store.EventMFADisabled,
@@ -100,7 +102,7 @@ func (h *Handler) doLock(ctx context.Context, _ *staffActor, u *store.User, in *
 	if aerr := h.staffUpdate(ctx, u, store.UserUpdate{Disabled: &on, Lock: &kind}); aerr != nil {
 		return nil, aerr
 	}
-	if aerr := h.staffSignOut(ctx, in, u); aerr != nil {
+	if aerr := h.staffSignOut(ctx, in, u, store.EndLocked); aerr != nil {
 		return nil, aerr
 	}
 	return &actionResult{eventType: store.EventLocked, detail: h.retireTokens(ctx, u, u.Roles, true),
@@ -172,7 +174,7 @@ func (h *Handler) doDisable(ctx context.Context, _ *staffActor, u *store.User, i
 	if aerr := h.staffUpdate(ctx, u, store.UserUpdate{Disabled: &on, Lock: &kind}); aerr != nil {
 		return nil, aerr
 	}
-	if aerr := h.staffSignOut(ctx, in, u); aerr != nil {
+	if aerr := h.staffSignOut(ctx, in, u, store.EndDisabled); aerr != nil {
 		return nil, aerr
 	}
 	return &actionResult{eventType: store.EventDisabled, detail: h.retireTokens(ctx, u, u.Roles, true),

@@ -23,7 +23,7 @@ func (h *Base) WithUser(next func(http.ResponseWriter, *http.Request, *store.Pri
 			h.Unavailable(w, r)
 			return
 		case store.Ended:
-			h.Sessions.Clear(w)
+			h.Sessions.ClearEnded(w, r)
 		}
 		// Browsers go to the login page, also when a form is posted from a
 		// page whose session has ended meanwhile (signed out from another

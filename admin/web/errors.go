@@ -22,13 +22,25 @@ func (h *Base) ErrorPage(w http.ResponseWriter, r *http.Request, status int, cod
 		WriteJSONError(w, status, code, msg)
 		return
 	}
+	// The frame keeps the navigation of a signed-in person, and the page
+	// offers a way back (the template's link). A 503 does not ask the
+	// store it could not reach a second time.
+	var p *store.Principal
+	if status != http.StatusServiceUnavailable {
+		if cur, outcome := h.Sessions.Authenticate(r); outcome == store.Valid {
+			p = cur
+		}
+	}
 	h.Render(w, r, status, templates.Error(templates.ErrorPage{
-		Chrome: templates.Chrome{Title: title, Prefix: h.Prefix}, Status: status, Message: msg,
+		Chrome: h.Chrome(p, title), Status: status, Message: msg,
 	}))
 }
 
 // NotFound answers 404.
 func (h *Base) NotFound(w http.ResponseWriter, r *http.Request) {
+	if DropTrailingSlash(w, r, h.Prefix) {
+		return
+	}
 	h.ErrorPage(w, r, http.StatusNotFound, "not_found", "Not found", "There is no page at this address.")
 }
 

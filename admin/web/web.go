@@ -28,10 +28,14 @@ type Sessions interface {
 	Issue(ctx context.Context, w http.ResponseWriter, o store.IssueOptions) (*store.Claims, error)
 	Reissue(ctx context.Context, w http.ResponseWriter, cur *store.Principal, authAt time.Time, mfa bool, ip, agent string) (*store.Claims, error)
 	Revoke(ctx context.Context, uid, sid string, created int64) error
-	RevokeByID(ctx context.Context, uid, sid string) error
-	SignOutEverywhere(ctx context.Context, w http.ResponseWriter, uid string, keep *store.Principal, ip, agent string) error
+	// RevokeByID and SignOutEverywhere record why, for the login page.
+	RevokeByID(ctx context.Context, uid, sid string, why store.EndReason) error
+	SignOutEverywhere(ctx context.Context, w http.ResponseWriter, uid string, keep *store.Principal, ip, agent string, why store.EndReason) error
 	InvalidateUser(uid string)
 	Clear(w http.ResponseWriter)
+	// ClearEnded clears the cookie of a session found ended, keeping what
+	// the login page needs to say why.
+	ClearEnded(w http.ResponseWriter, r *http.Request)
 }
 
 // Deps are the handlers' collaborators, built in main.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/authgate/gateway/internal/testkit/harness"
 	"github.com/authgate/gateway/internal/testkit/redistest"
+	"github.com/authgate/gateway/store"
 )
 
 // TestOlderAOFRestoreAndEndAll restores an older append-only file under two
@@ -34,7 +35,7 @@ func TestOlderAOFRestoreAndEndAll(t *testing.T) {
 	}
 
 	backup := srv.Snapshot(t)
-	if err := a.Sessions.SignOutEverywhere(context.Background(), nil, ann.ID, nil, "", ""); err != nil {
+	if err := a.Sessions.SignOutEverywhere(context.Background(), nil, ann.ID, nil, "", "", store.EndReason{}); err != nil {
 		t.Fatal(err)
 	}
 	resp := bobClient.Do(t, http.MethodPost, "/.gateway/logout", nil, "Origin", a.URL)

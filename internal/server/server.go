@@ -122,6 +122,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		CookieName: cfg.Cookie.Name, Secure: cfg.Cookie.Secure,
 		Lifetime: cfg.Session.Lifetime.Duration, IdleTimeout: cfg.Session.IdleTimeout.Duration,
 		Trusted: cfg.TrustedPrefixes, Now: opt.Now, LastSeenInterval: cfg.Session.LastSeenInterval.Duration,
+		EndedPath: cfg.PathPrefix,
 	}, st, a.Mirror)
 	if err != nil {
 		a.Close()
