@@ -104,6 +104,9 @@ type Route struct {
 	// Assertion turns the signed identity header on (true) or off (false)
 	// for this route; unset follows assertion.enabled.
 	Assertion *bool `yaml:"assertion,omitempty"`
+	// Access rules (rules.go): who may use the route and how recent and
+	// strong their sign-in must be. YAML only.
+	RouteRules `yaml:",inline"`
 }
 
 // Redis says where the store lives. An empty URL selects the embedded,

@@ -72,6 +72,7 @@ var settings = sync.OnceValue(func() *settingTable {
 var (
 	durationType        = reflect.TypeFor[Duration]()
 	routesType          = reflect.TypeFor[[]Route]()
+	principalsType      = reflect.TypeFor[Principals]()
 	stringsType         = reflect.TypeFor[[]string]()
 	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 )

@@ -152,6 +152,15 @@ func (c yamlChecker) value(v *yaml.Node, t reflect.Type, key string) error {
 		return nil // yaml keeps the current value (lists become empty)
 	}
 	switch {
+	case t == principalsType && v.Kind == yaml.SequenceNode:
+		// The short form of allow/deny: a plain list of roles.
+		for i, item := range v.Content {
+			if item = deref(item); item.Kind != yaml.ScalarNode {
+				return keyErr(fmt.Sprintf("%s[%d]", key, i), "want a role name; a plain list names roles, or write {roles: [...], groups: [...], users: [...]} (%s)", c.at(item))
+			}
+		}
+	case t == principalsType && v.Kind != yaml.MappingNode:
+		return keyErr(key, "want a list of roles such as [admin], or a map {roles: [...], groups: [...], users: [...]} (%s)", c.at(v))
 	case t.Kind() == reflect.Slice && !isLeaf(t.Elem()):
 		if v.Kind != yaml.SequenceNode {
 			return keyErr(key, "want a list of maps (%s)", c.at(v))

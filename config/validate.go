@@ -51,6 +51,7 @@ func (c *Config) Validate() error {
 		c.validateRedis,
 		c.validateCookie,
 		c.validateSession,
+		c.validateRouteRules, // rules.go
 		c.validateHeaders,
 		c.validateAssertion,
 		c.validatePassword,
@@ -95,27 +96,34 @@ func (c *Config) validatePathPrefix() error {
 
 func (c *Config) validatePublicPaths() error {
 	for i, p := range c.PublicPaths {
-		key := fmt.Sprintf("public_paths[%d]", i)
-		if !strings.HasPrefix(p, "/") {
-			return keyErr(key, "%q must start with \"/\" (end it with \"/\" to match a whole subtree)", p)
+		if err := c.checkPublicEntry(fmt.Sprintf("public_paths[%d]", i), p); err != nil {
+			return err
 		}
-		if strings.ContainsFunc(p, isSpaceOrControl) || strings.ContainsAny(p, "?#") {
-			return keyErr(key, "%q must be a plain path without spaces, query or fragment", p)
-		}
-		inner := strings.TrimSuffix(p[1:], "/")
-		if inner != "" {
-			for seg := range strings.SplitSeq(inner, "/") {
-				switch seg {
-				case "..":
-					return keyErr(key, "%q must not contain a \"..\" segment", p)
-				case ".", "":
-					return keyErr(key, "%q never matches: paths are matched after cleaning, so write it without \"//\" or \"/./\"", p)
-				}
+	}
+	return nil
+}
+
+// checkPublicEntry checks one entry of public_paths or of a route's public.
+func (c *Config) checkPublicEntry(key, p string) error {
+	if !strings.HasPrefix(p, "/") {
+		return keyErr(key, "%q must start with \"/\" (end it with \"/\" to match a whole subtree)", p)
+	}
+	if strings.ContainsFunc(p, isSpaceOrControl) || strings.ContainsAny(p, "?#") {
+		return keyErr(key, "%q must be a plain path without spaces, query or fragment", p)
+	}
+	inner := strings.TrimSuffix(p[1:], "/")
+	if inner != "" {
+		for seg := range strings.SplitSeq(inner, "/") {
+			switch seg {
+			case "..":
+				return keyErr(key, "%q must not contain a \"..\" segment", p)
+			case ".", "":
+				return keyErr(key, "%q never matches: paths are matched after cleaning, so write it without \"//\" or \"/./\"", p)
 			}
 		}
-		if p == c.PathPrefix || strings.HasPrefix(p, c.PathPrefix+"/") {
-			return keyErr(key, "%q lies under path_prefix %q; the gateway's own pages are not governed by public_paths, remove it", p, c.PathPrefix)
-		}
+	}
+	if p == c.PathPrefix || strings.HasPrefix(p, c.PathPrefix+"/") {
+		return keyErr(key, "%q lies under path_prefix %q; the gateway's own pages are not governed by public paths, remove it", p, c.PathPrefix)
 	}
 	return nil
 }

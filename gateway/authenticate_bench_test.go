@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/internal/testkit/harness"
@@ -32,6 +33,7 @@ func signedInRequestWith(b *testing.B, access io.Writer) (*harness.Gateway, *htt
 func signedInRequestOn(b *testing.B, o harness.Options) (*harness.Gateway, *http.Request) {
 	b.Helper()
 	access := o.AccessLog
+	extra := o.Configure
 	o.Configure = func(c *config.Config) {
 		off, err := config.ParseRate("off")
 		if err != nil {
@@ -39,6 +41,9 @@ func signedInRequestOn(b *testing.B, o harness.Options) (*harness.Gateway, *http
 		}
 		c.RateLimit.PerSession = off
 		c.Log.Access = access != nil
+		if extra != nil {
+			extra(c)
+		}
 	}
 	g := harness.Start(b, o)
 	u := g.CreateUser(b, "bench")
@@ -106,4 +111,18 @@ func BenchmarkProxy(b *testing.B) {
 	// an app's) before anything else.
 	gp, reqPortal := signedInRequestOn(b, harness.Options{Portal: true})
 	b.Run("gateway+portal", func(b *testing.B) { run(b, gp.Handler, reqPortal) })
+	// With route rules (allow by role, group or name, a deny list, a
+	// public entry, reauth) decided on every request: allocs/op must
+	// equal plain "gateway".
+	gr, reqRules := signedInRequestOn(b, harness.Options{Configure: func(c *config.Config) {
+		c.Routes = []config.Route{
+			{PathPrefix: "/app/", Upstream: c.Upstream, RouteRules: config.RouteRules{
+				Allow:  config.Principals{Roles: []string{"admin"}, Groups: []string{"ops"}, Users: []string{"bench"}},
+				Deny:   config.Principals{Users: []string{"mallory"}, Groups: []string{"contractors"}},
+				Public: []string{"/app/status"}, Reauth: config.Duration{Duration: time.Hour},
+			}},
+			{PathPrefix: "/", Upstream: c.Upstream},
+		}
+	}})
+	b.Run("gateway+rules", func(b *testing.B) { run(b, gr.Handler, reqRules) })
 }

@@ -20,11 +20,54 @@ import (
 // only the status of a refused auth_request, and its configuration picks
 // the header up (auth_request_set $login $upstream_http_location) to send
 // the browser there with a correctly escaped way back.
+//
+// Route rules apply as on the proxy, to the host and path the trusted proxy
+// names (X-Forwarded-Host, X-Forwarded-Uri or X-Original-URI): a public
+// path answers 200 without a session, a person the rules keep out gets 403,
+// and a second factor or password that is due answers like a missing
+// sign-in, leading to the confirm page instead of the login page.
 func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
-	if _, ok := g.forwardedPath(w, r); !ok {
+	path, raw, ok := g.forwardedPath(w, r)
+	if !ok {
+		return
+	}
+	switch r.Header.Get("X-Forwarded-Method") {
+	case http.MethodTrace, http.MethodConnect:
+		if httpsafe.PeerTrusted(r, g.Config.TrustedPrefixes) {
+			web.WriteJSONError(w, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed")
+			return
+		}
+	}
+	var rr *routeRule
+	public := false
+	if path != "" {
+		rr = g.rule(g.proxy.route(httpsafe.RequestHost(r, g.Config.TrustedPrefixes), path))
+		public = (httpsafe.IsPublicPath(path, g.Config.PublicPaths) || (rr != nil && httpsafe.IsPublicPath(path, rr.public))) &&
+			!httpsafe.SuspiciousPath(raw)
+	} else if g.hasRules {
+		// Without the original path the rules cannot be applied: refuse
+		// rather than let a rule-less answer through.
+		g.Log.Warn("forward-auth without X-Forwarded-Uri from a trusted proxy while routes have rules; refused")
+		g.renderErrorPage(w, r, http.StatusForbidden, "forward_auth_uri_missing", "No access",
+			"The proxy in front of this site did not say which page was asked for, so access cannot be decided.")
 		return
 	}
 	cur, outcome := g.apps.Authenticate(r)
+	if outcome == store.Valid && !public {
+		switch v := rr.decide(cur, g.apps.now()); v {
+		case ruleForbidden:
+			g.refuse(w, r, cur, rr)
+			return
+		case ruleMFA, ruleReauth:
+			g.forwardStepUp(w, r, v)
+			return
+		}
+	}
+	if public && outcome != store.Valid {
+		g.Metrics.count(outcomePublic)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	switch outcome {
 	case store.Valid:
 		g.Metrics.count(outcomeProxied)
@@ -62,30 +105,49 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	web.WriteJSONError(w, http.StatusUnauthorized, "unauthenticated", "sign in required")
 }
 
+// forwardStepUp asks for a second factor or the password through the
+// fronting proxy: 401 with the confirm page in Location (nginx), or a 302
+// there with ?redirect=1 and a browser (Caddy, Traefik).
+func (g *Gateway) forwardStepUp(w http.ResponseWriter, r *http.Request, v ruleVerdict) {
+	need, code := "password", "reauth_required"
+	if v == ruleMFA {
+		need, code = "mfa", "mfa_required"
+	}
+	g.Metrics.count(outcomeStepUp)
+	target := g.stepUpURL(r, need, g.originalURI(r))
+	if r.URL.Query().Get("redirect") == "1" && web.WantsHTML(r) {
+		http.Redirect(w, r, target, http.StatusFound)
+		return
+	}
+	w.Header().Set("Location", target)
+	web.WriteJSONError(w, http.StatusUnauthorized, code, "confirm your sign-in to open this path")
+}
+
 // forwardedPath reads the path of the original request from a trusted
 // proxy's headers and decides on it as serveProtected does: a path with a
 // control character or invalid UTF-8, one refused by escaped_slashes, or
 // one whose readings pick different routes is answered 400 here (the
-// fronting proxy passes the refusal on). "" means no path was given.
-func (g *Gateway) forwardedPath(w http.ResponseWriter, r *http.Request) (string, bool) {
+// fronting proxy passes the refusal on). It returns the decision path and
+// the escaped path as sent; "" means no path was given.
+func (g *Gateway) forwardedPath(w http.ResponseWriter, r *http.Request) (string, string, bool) {
 	uri := g.originalURI(r)
 	if uri == "" {
-		return "", true
+		return "", "", true
 	}
 	u, err := url.ParseRequestURI(uri)
 	if err != nil || httpsafe.InvalidPath(u.Path) {
 		g.badPath(w, r)
-		return "", false
+		return "", "", false
 	}
 	f := httpsafe.ReadPath(u)
 	if f.EscapedSlash && g.Config.EscapedSlashes == config.EscapedSlashesReject {
 		g.badPathMsg(w, r, "escaped_slash", "This address holds an encoded slash (%2F or %5C), which this site does not accept.")
-		return "", false
+		return "", "", false
 	}
 	if !g.pathAgrees(w, r, httpsafe.RequestHost(r, g.Config.TrustedPrefixes), &f) {
-		return "", false
+		return "", "", false
 	}
-	return f.Main, true
+	return f.Main, u.EscapedPath(), true
 }
 
 // originalURI is the path and query the person asked the fronting proxy

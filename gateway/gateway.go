@@ -79,6 +79,10 @@ type Gateway struct {
 	limits  *rateLimiter    // ratelimit.go: token buckets on proxied traffic
 	access  *accessLog      // accesslog.go; nil when off
 	brand   templates.Brand // brand.go: config ui.*, shown on every page
+	rules   []routeRule     // rules.go: the access rules of proxy.routes, index for index
+	// hasRules is set when some route has rules: forward-auth then needs
+	// the original path.
+	hasRules bool
 }
 
 // New builds the gateway and its route table.
@@ -104,6 +108,10 @@ func New(d Deps) (*Gateway, error) {
 	}
 	p.assert, p.assertFailed = d.Assertions, g.unavailable
 	g.proxy = p
+	g.rules = newRouteRules(p.routes)
+	for i := range d.Config.Routes {
+		g.hasRules = g.hasRules || d.Config.Routes[i].HasRules()
+	}
 	if d.AccessLog != nil {
 		g.access = newAccessLog(d.AccessLog, d.Config.TrustedPrefixes, p.routeName)
 		p.requestIDs = true
@@ -131,6 +139,7 @@ func (g *Gateway) routes() http.Handler {
 		pages.HandleFunc("GET "+p+"/auth", g.forwardAuth) // on app hosts only, with a portal
 	}
 	g.mfaRoutes(pages)     // login_2fa*.go: /login/2fa, /login/2fa/setup
+	g.confirmRoutes(pages) // stepup.go: /login/confirm, for routes with mfa or reauth
 	g.resetRoutes(pages)   // password_reset*.go: one-time reset links
 	g.forgotRoutes(pages)  // forgot.go: "Forgot password?" mails a reset link
 	g.wasntMeRoutes(pages) // wasntme.go: "This wasn't me" in new-device alerts

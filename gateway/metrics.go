@@ -42,6 +42,8 @@ const (
 	outcomeRevoked     = "revoked"
 	outcomeUnavailable = "unavailable"
 	outcomeLimited     = "rate_limited"
+	outcomeForbidden   = "forbidden" // a route's rules keep the person out (rules.go)
+	outcomeStepUp      = "step_up"   // a second factor or the password is due first
 )
 
 // NewMetrics creates and registers the gateway's instruments on reg.
@@ -63,7 +65,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	reg.MustRegister(m.Requests, m.Latency, m.SignIns, m.Throttled)
 	m.outcomes = map[string]prometheus.Counter{}
-	for _, o := range []string{outcomeProxied, outcomePublic, outcomeUnauth, outcomeRevoked, outcomeUnavailable, outcomeLimited} {
+	for _, o := range []string{outcomeProxied, outcomePublic, outcomeUnauth, outcomeRevoked, outcomeUnavailable, outcomeLimited, outcomeForbidden, outcomeStepUp} {
 		m.outcomes[o] = m.Requests.WithLabelValues(o)
 	}
 	m.throttled = map[string]prometheus.Counter{}

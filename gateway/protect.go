@@ -39,12 +39,25 @@ func (g *Gateway) protect(w http.ResponseWriter, r *http.Request, cleaned string
 		web.WriteJSONError(w, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed")
 		return
 	}
-	public := g.isPublic(r, cleaned)
+	rr := g.rule(g.proxy.route(r.Host, cleaned)) // rules.go; nil for the fallback upstream
+	public := g.isPublic(r, cleaned) || g.routePublic(rr, r, cleaned)
 	cur, outcome := g.apps.Authenticate(r)
 	switch {
 	case outcome == store.Valid:
 		if user != nil {
 			*user = cur.User.Username
+		}
+		// The route's rules, decided from the cookie and the in-memory
+		// user state. A public path is open to anyone, rules or not.
+		if !public {
+			switch v := rr.decide(cur, g.apps.now()); v {
+			case ruleForbidden:
+				g.refuse(w, r, cur, rr)
+				return
+			case ruleMFA, ruleReauth:
+				g.askToStepUp(w, r, v, r.URL.RequestURI())
+				return
+			}
 		}
 		// Public paths included: a signed-in person keeps their identity
 		// there (unlike oauth2-proxy skip-auth routes), so a public page can

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -482,5 +484,25 @@ func TestDemoQuickstart(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("demo did not stop")
+	}
+}
+
+// config check prints the resolved rule table after the settings.
+func TestConfigCheckPrintsRuleTable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gateway.yaml")
+	yaml := "routes:\n" +
+		"  - {path_prefix: /, upstream: \"http://127.0.0.1:3000\"}\n" +
+		"  - {path_prefix: /admin/, upstream: \"http://127.0.0.1:3001\", allow: [admin], mfa: required, reauth: 5m}\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := cli(t, validEnv(), "", "--config", path, "config", "check")
+	if err != nil {
+		t.Fatalf("config check: %v", err)
+	}
+	admin := strings.Index(out, "*/admin/ → http://127.0.0.1:3001: allow roles admin; second factor required; password again after 5m")
+	all := strings.Index(out, "*/ → http://127.0.0.1:3000: any signed-in person")
+	if admin < 0 || all < admin {
+		t.Errorf("rule table missing or not most specific first:\n%s", out)
 	}
 }

@@ -40,6 +40,6 @@ func (e *env) configCheck() error {
 	if err != nil {
 		return err
 	}
-	_, err = e.stdout.Write([]byte("# configuration is valid; effective values (secrets masked):\n" + cfg.Masked()))
+	_, err = e.stdout.Write([]byte("# configuration is valid; effective values (secrets masked):\n" + cfg.Masked() + cfg.RuleTable()))
 	return err
 }
