@@ -26,6 +26,13 @@ func TestChangeEmailWithConfirmationLink(t *testing.T) {
 	if !strings.Contains(doc.Find("#email-pending").Text(), "alice.new@example.org") {
 		t.Fatal("the page does not show the address waiting for confirmation")
 	}
+	sup, _ := staffSignIn(t, g, "helper", "support")
+	staffState := func() string {
+		return acctDoc(t, sup.Get(t, "/.gateway/admin/users/alice", "Accept", "text/html"), http.StatusOK).Find("#email-state").Text()
+	}
+	if s := staffState(); !strings.Contains(s, "set by staff") || !strings.Contains(s, "alice.new@example.org waiting") {
+		t.Fatalf("the console shows the address state as %q", s)
+	}
 	m := box.Await(t, "alice.new@example.org", "Confirm your e-mail", mailBound)
 	link := mailLink(t, m, "/.gateway/email/confirm")
 
@@ -45,6 +52,9 @@ func TestChangeEmailWithConfirmationLink(t *testing.T) {
 	u := must(g.Store.FindUserByID(t.Context(), alice.ID))
 	if u.Email != "alice.new@example.org" || u.EmailConfirmed.IsZero() || u.EmailPending != "" {
 		t.Fatalf("after confirming: email %q confirmed %v pending %q", u.Email, u.EmailConfirmed, u.EmailPending)
+	}
+	if s := staffState(); !strings.Contains(s, "confirmed by the person") || strings.Contains(s, "waiting") {
+		t.Fatalf("after confirming, the console shows %q", s)
 	}
 	// Both addresses hear of it.
 	box.Await(t, "alice@example.com", "e-mail address was changed", mailBound)

@@ -160,3 +160,65 @@ func TestWebhooksAreSignedRetriedAndFiltered(t *testing.T) {
 		}
 	}
 }
+
+// TestDeadMessagesShowInTheConsoleAndCanBeSentAgain: a receiver that keeps
+// failing makes its message dead after notify.max_attempts; an admin sees
+// it on the console's outbox page with the error and sends it again once
+// the receiver works.
+func TestDeadMessagesShowInTheConsoleAndCanBeSentAgain(t *testing.T) {
+	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(hookSecret, "whsec_"))
+	recv := &hookReceiver{key: key, failNext: 2}
+	srv := httptest.NewServer(recv)
+	t.Cleanup(srv.Close)
+	g := harness.Start(t, harness.Options{Portal: true, Configure: func(c *config.Config) {
+		c.MFA.Require = "off"
+		c.Notify.RetryBase, c.Notify.RetryMax = config.Duration{Duration: 100 * time.Millisecond}, config.Duration{Duration: 100 * time.Millisecond}
+		c.Notify.MaxAttempts = 2
+		c.Notify.Webhooks = config.Webhooks{{URL: srv.URL + "/hook", Secret: hookSecret, Events: []string{"sessions.signed_out"}}}
+	}})
+	admin, _ := staffSignIn(t, g, "root", "admin")
+	g.CreateUser(t, "alice")
+	c := mailLoginOK(t, g, "alice", harness.TestPassword, uaFirefox)
+	acctCall(t, c, "POST", "/me/signout-all", `{"keep_current":true}`, nil)
+	deadline := time.Now().Add(mailBound)
+	for {
+		n, err := g.Store.CountOutbox(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.Dead == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the message did not die: %+v", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(metricsText(t, g), `gateway_outbox_messages{state="dead"} 1`) {
+		t.Error("gateway_outbox_messages does not count the dead message")
+	}
+	doc := acctDoc(t, admin.Get(t, "/.gateway/admin/outbox", "Accept", "text/html"), http.StatusOK)
+	row := doc.Find("#outbox-dead tbody tr")
+	if row.Length() != 1 || !strings.Contains(row.Text(), "answered 500") || !strings.Contains(row.Text(), "alice") {
+		t.Fatalf("the outbox page does not list the dead message with its error: %q", doc.Find("#outbox-dead").Text())
+	}
+	action, _ := row.Find("form").Attr("action")
+	if len(recv.events()) != 0 {
+		t.Fatal("delivered although the receiver failed")
+	}
+	if resp := admin.PostForm(t, strings.TrimPrefix(action, g.PortalURL), nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send again: %d", resp.StatusCode)
+	}
+	deadline = time.Now().Add(mailBound)
+	for len(recv.events()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the message sent again never arrived")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Support does not see the page.
+	sup, _ := staffSignIn(t, g, "helper", "support")
+	if resp := sup.Get(t, "/.gateway/admin/outbox", "Accept", "text/html"); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("support on the outbox page: %d, want 403", resp.StatusCode)
+	}
+}

@@ -38,6 +38,8 @@ func (h *Handler) staffRoutes() []staffRoute {
 		{"GET", "/admin/tokens", adm, page, h.showTokens},
 		{"POST", "/admin/tokens", adm, page, h.submitNewToken},
 		{"POST", "/admin/tokens/{id}/revoke", adm, page, h.submitRevokeToken},
+		{"GET", "/admin/outbox", adm, page, h.showOutbox},
+		{"POST", "/admin/outbox/{id}/retry", adm, page, h.submitOutboxRetry},
 
 		{"GET", "/api/v1/users", sup, api, h.apiFindUsers},
 		{"GET", "/api/v1/users/{name}", sup, api, h.apiGetUser},

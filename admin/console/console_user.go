@@ -61,7 +61,7 @@ func (h *Handler) renderStaffUser(w http.ResponseWriter, r *http.Request, a *sta
 		Notice: notice, Error: errMsg, Path: h.consoleUserPath(u.Username),
 		User: templates.ConsoleUserInfo{
 			Username: u.Username, Email: u.Email, Roles: strings.Join(u.Roles, ", "), Created: consoleTime(u.Created),
-			Groups:     strings.Join(u.Groups, ", "),
+			Groups: strings.Join(u.Groups, ", "), EmailState: consoleEmailState(u),
 			MFAEnabled: u.MFAEnabled, RecoveryLeft: len(u.RecoveryCodes), Status: staffUserStatus(u), StatusText: staffUserStatusText(u),
 			Locked: u.Disabled && u.Lock == store.LockStaff, Disabled: u.Disabled && u.Lock != store.LockStaff,
 		},
@@ -111,4 +111,21 @@ func (h *Handler) submitConsoleAction(act *staffAction) func(http.ResponseWriter
 		}
 		http.Redirect(w, r, h.consoleUserPath(u.Username)+"?m="+res.notice, http.StatusSeeOther)
 	}
+}
+
+// consoleEmailState tells staff whether alerts reach the address: one the
+// person confirmed or one staff set (both used), and a change waiting for
+// its confirmation link (not used yet).
+func consoleEmailState(u *store.User) string {
+	s := "set by staff, not confirmed by the person"
+	if !u.EmailConfirmed.IsZero() {
+		s = "confirmed by the person on " + consoleTime(u.EmailConfirmed)
+	}
+	if u.Email == "" {
+		s = "none: no alerts"
+	}
+	if u.EmailPending != "" {
+		s += "; change to " + u.EmailPending + " waiting for confirmation"
+	}
+	return s
 }
