@@ -9,6 +9,7 @@
 //	GATEWAY_TEST_REQUIRE_OATHTOOL  oathtool
 //	GATEWAY_TEST_REQUIRE_NGINX     nginx
 //	GATEWAY_TEST_REQUIRE_SENTINEL  redis-sentinel
+//	GATEWAY_TEST_REQUIRE_CADDY     caddy
 //	GATEWAY_TEST_REQUIRE_MAILPIT   mailpit (go install github.com/axllent/mailpit@v1.33.1)
 //	GATEWAY_TEST_REQUIRE_AXE       axe-core (npm package; see internal/testkit/axetest)
 //
@@ -28,6 +29,7 @@ const (
 	RequireOathtool = "GATEWAY_TEST_REQUIRE_OATHTOOL"
 	RequireNginx    = "GATEWAY_TEST_REQUIRE_NGINX"
 	RequireSentinel = "GATEWAY_TEST_REQUIRE_SENTINEL"
+	RequireCaddy    = "GATEWAY_TEST_REQUIRE_CADDY"
 	RequireMailpit  = "GATEWAY_TEST_REQUIRE_MAILPIT"
 	RequireAxe      = "GATEWAY_TEST_REQUIRE_AXE"
 )
