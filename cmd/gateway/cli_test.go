@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -402,7 +404,7 @@ func TestDemoQuickstart(t *testing.T) {
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"demo", "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0", "--portal-listen", "127.0.0.1:0"},
+		done <- run(ctx, []string{"demo", "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0", "--portal-listen", "127.0.0.1:0", "--mail-listen", "127.0.0.1:0"},
 			strings.NewReader(""), &stdout, &stderr, nil)
 	}()
 	var base, portal, password string
@@ -475,6 +477,7 @@ func TestDemoQuickstart(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("console on the demo's portal: %d, want 403 for a plain user", resp.StatusCode)
 	}
+	demoSeesMail(t, &stdout, portal, password)
 
 	stop()
 	select {
@@ -504,5 +507,65 @@ func TestConfigCheckPrintsRuleTable(t *testing.T) {
 	all := strings.Index(out, "*/ → http://127.0.0.1:3000: any signed-in person")
 	if admin < 0 || all < admin {
 		t.Errorf("rule table missing or not most specific first:\n%s", out)
+	}
+}
+
+// demoSeesMail signs the demo user in from a second browser and finds the
+// new-device alert announced on the terminal and shown, with a working
+// "This wasn't me" link, on the demo mailbox page.
+func demoSeesMail(t *testing.T, stdout *syncBuffer, portal, password string) {
+	t.Helper()
+	mailbox := ""
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		if strings.HasPrefix(line, "Mail the gateway sends") {
+			f := strings.Fields(line)
+			mailbox = f[len(f)-1]
+		}
+	}
+	if mailbox == "" {
+		t.Fatalf("demo does not print its mailbox:\n%s", stdout.String())
+	}
+	jar, _ := cookiejar.New(nil)
+	other := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	req, _ := http.NewRequest(http.MethodPost, portal+"/.gateway/login",
+		strings.NewReader(url.Values{"username": {"demo"}, "password": {password}, "rd": {"/"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", portal)
+	resp, err := other.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var page string
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(page, "New sign-in") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no new-device alert on the demo mailbox:\n%s", page)
+		}
+		time.Sleep(50 * time.Millisecond)
+		resp, err := http.Get(mailbox)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		page = string(b)
+	}
+	if !strings.Contains(stdout.String(), "[demo mail]") || strings.Contains(stdout.String(), "token=") {
+		t.Errorf("the terminal should announce the mail without its links:\n%s", stdout.String())
+	}
+	link := regexp.MustCompile(`href="(http://[^"]+/\.gateway/wasntme\?token=[^"]+)"`).FindStringSubmatch(page)
+	if link == nil {
+		t.Fatalf("no \"This wasn't me\" link on the mailbox page:\n%s", page)
+	}
+	jar2, _ := cookiejar.New(nil)
+	resp, err = (&http.Client{Jar: jar2, Timeout: 10 * time.Second}).Get(html.UnescapeString(link[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "wasntme-confirm") {
+		t.Fatalf("the link from the demo mailbox: %d %.300s", resp.StatusCode, b)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/authgate/gateway/config"
+	"github.com/authgate/gateway/notify"
 	"github.com/authgate/gateway/store"
 )
 
@@ -29,6 +30,7 @@ func (e *env) demo(ctx context.Context, args []string) error {
 	listen := fs.String("listen", "127.0.0.1:8080", "address of the gateway")
 	ops := fs.String("ops-listen", "127.0.0.1:9090", "address of /healthz, /readyz, /metrics")
 	portal := fs.String("portal-listen", "127.0.0.1:9443", "address of the portal (sign-in, Login & Security, support console)")
+	mailListen := fs.String("mail-listen", "127.0.0.1:8025", "address of the demo mailbox, the page that shows the mail the gateway sends")
 	upstream := fs.String("upstream", "", "your own app's URL, e.g. http://localhost:3000, to put behind the gateway instead of the built-in demo app")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -76,8 +78,14 @@ func (e *env) demo(ctx context.Context, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	box := notify.NewMemoryBox(50)
+	mailURL, stopMail, err := startDemoMailbox(*mailListen, box, e.stdout)
+	if err != nil {
+		return err
+	}
+	defer stopMail()
 	log := server.NewLogger(&cfg, e.stderr)
-	a, err := server.New(ctx, &cfg, log, server.Options{PortalListener: portalLn, PublicListener: publicLn})
+	a, err := server.New(ctx, &cfg, log, server.Options{PortalListener: portalLn, PublicListener: publicLn, MailBox: box})
 	if err != nil {
 		return err
 	}
@@ -109,7 +117,8 @@ Open it in a browser and sign in as one of these demo users:
 Portal (sign-in, Login & Security, support console) at %s
 Account page: %s/.gateway/account   Support console: %s/.gateway/admin
 Health and metrics: http://%s/metrics
-`, a.BaseURL(), strings.Join(lines, "\n"), cfg.PortalURL, cfg.PortalURL, cfg.PortalURL, a.OpsAddr)
+Mail the gateway sends (new-device alerts with "This wasn't me", reset links): %s
+`, a.BaseURL(), strings.Join(lines, "\n"), cfg.PortalURL, cfg.PortalURL, cfg.PortalURL, a.OpsAddr, mailURL)
 	if *upstream != "" {
 		fmt.Fprintf(e.stdout, `Your app at %s is behind it. From your app's pages, link to the account page
 with <a href="/.gateway/account"> and sign out with

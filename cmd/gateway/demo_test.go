@@ -28,7 +28,7 @@ func TestDemoInFrontOfYourOwnApp(t *testing.T) {
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"demo", "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0", "--portal-listen", "127.0.0.1:0", "--upstream", app.URL},
+		done <- run(ctx, []string{"demo", "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0", "--portal-listen", "127.0.0.1:0", "--mail-listen", "127.0.0.1:0", "--upstream", app.URL},
 			strings.NewReader(""), &stdout, &stderr, nil)
 	}()
 	var base, portal, password string
