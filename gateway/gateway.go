@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/gateway/assertion"
@@ -198,7 +199,42 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.portal.ServeHTTP(w, r)
 		return
 	}
+	if g.plainAppPath(r) {
+		g.serveProtected(w, r)
+		return
+	}
 	g.handler.ServeHTTP(w, r)
+}
+
+// plainAppPath reports whether r can skip the route table and go straight
+// to the apps: a clean path with no escapes, outside the prefix. For such
+// a path the table picks "/" (serveProtected) without redirecting, so
+// skipping it changes nothing but the cost: matching "/" allocates the
+// wildcard's match list on every proxied request. Anything else (dot
+// segments, doubled slashes, escapes such as %2E that could spell the
+// prefix, CONNECT) still goes through the table as before.
+func (g *Gateway) plainAppPath(r *http.Request) bool {
+	if r.Method == http.MethodConnect || r.URL.RawPath != "" {
+		return false
+	}
+	path := r.URL.Path
+	if len(path) == 0 || path[0] != '/' || strings.HasPrefix(path, g.prefix) {
+		return false
+	}
+	for i := 0; i < len(path); i++ {
+		switch path[i] {
+		case '%':
+			return false
+		case '/':
+			// "//", "/./" and "/../" (or the same at the end) are not clean.
+			rest := path[i+1:]
+			if strings.HasPrefix(rest, "/") || rest == "." || rest == ".." ||
+				strings.HasPrefix(rest, "./") || strings.HasPrefix(rest, "../") {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func staticHandler() http.Handler {
