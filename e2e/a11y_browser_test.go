@@ -114,7 +114,7 @@ func TestEveryPageIsAccessible(t *testing.T) {
 	for range 2 {
 		g.NewPortalClient(t).PostForm(t, "/.gateway/login", url.Values{"username": {"victim"}, "password": {"a wrong password here"}, "rd": {"/"}}).Body.Close()
 	}
-	locked := g.CreateUser(t, "locked-out-person-with-a-long-name")
+	locked := g.CreateUser(t, "locked.out.person.with.a.long.name")
 	on, kind := true, store.LockStaff
 	if err := g.Store.UpdateUser(context.Background(), locked.ID, store.UserUpdate{Disabled: &on, Lock: &kind}); err != nil {
 		t.Fatal(err)
@@ -161,6 +161,7 @@ func TestEveryPageIsAccessible(t *testing.T) {
 	visit("two-step verification page", "/account/2fa")
 
 	visit("console home and search by address", "/admin?q=127.0.0.1")
+	visit("console page of a locked account with a long name", "/admin/users/locked.out.person.with.a.long.name")
 	visit("console user page", "/admin/users/victim")
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("signout-all-open"))); err != nil {
 		t.Fatal(err)

@@ -110,7 +110,7 @@ func consoleNav(prefix string, n ConsoleNav) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = consoleNavLink(prefix+"/admin", "Find a user", n.Current == "find").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = consoleNavLink(prefix+"/admin", "Overview and search", n.Current == "find").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
