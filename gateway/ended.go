@@ -30,9 +30,17 @@ func (s *Sessions) endedName() string { return s.cookieName + "_ended" }
 // ClearEnded removes the cookie of a session found ended and keeps its
 // value for the login page. The value is the ended session's own sealed
 // cookie: it proves nothing any more, and a forged one does not decode.
+//
+// A session replaced a moment ago by a sign-out everywhere that kept its
+// device (a request that raced the one that replaced it) is not cleared:
+// the browser gets its successor's cookie instead, so the device stays
+// signed in whichever answer arrives last.
 func (s *Sessions) ClearEnded(w http.ResponseWriter, r *http.Request) {
-	s.Clear(w)
 	raw := cookieValue(r.Header["Cookie"], s.cookieName)
+	if raw != "" && s.adoptIfKept(w, r, raw) {
+		return
+	}
+	s.Clear(w)
 	if raw == "" || s.endedPath == "" {
 		return
 	}
@@ -40,6 +48,23 @@ func (s *Sessions) ClearEnded(w http.ResponseWriter, r *http.Request) {
 		Name: s.endedName(), Value: raw, Path: s.endedPath, MaxAge: int(endedMaxAge.Seconds()),
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
 	})
+}
+
+// adoptIfKept sets the cookie of the live session that replaced the
+// session of raw, if a sign-out everywhere kept it, and reports whether it did.
+func (s *Sessions) adoptIfKept(w http.ResponseWriter, r *http.Request, raw string) bool {
+	var c store.Claims
+	if securecookie.DecodeMulti(s.cookieName, raw, &c, s.codecs...) != nil || c.Pending != store.PendingNone {
+		return false
+	}
+	next, err := s.store.FindKeptSuccessor(r.Context(), c.UserID, c.SessionID)
+	if err != nil || next.UserID != c.UserID {
+		return false
+	}
+	if alive, err := s.Alive(r.Context(), next); err != nil || !alive {
+		return false
+	}
+	return s.Adopt(w, next) == nil
 }
 
 // WhyEnded reports why the session this browser had ended, once: from the

@@ -27,6 +27,10 @@ type SessionStore interface {
 	FindSessionEndReason(ctx context.Context, uid, sid string) (store.EndReason, error)
 	SetSignOutReason(ctx context.Context, uid string, why store.EndReason) error
 	FindSignOutReason(ctx context.Context, uid string) (store.EndReason, error)
+	// The session that replaced a kept one (SignOutEverywhere).
+	ClaimKeptSuccessor(ctx context.Context, uid, sid string) (bool, error)
+	SetKeptSuccessor(ctx context.Context, uid, sid string, c *store.Claims) error
+	FindKeptSuccessor(ctx context.Context, uid, sid string) (*store.Claims, error)
 }
 
 // Sessions issues, reads and ends session cookies and checks them against
@@ -325,6 +329,19 @@ func truncate(s string, n int) string {
 // clocks must be synchronised (NTP); a replica running ahead could let a
 // session issued moments before the cut survive it.
 func (s *Sessions) SignOutEverywhere(ctx context.Context, w http.ResponseWriter, uid string, keep *store.Principal, ip, agent string, why store.EndReason) error {
+	if keep != nil {
+		// Two such requests of one device at once (a double click, a
+		// retry) must not end with the cookie of the first to answer
+		// killed by the second's cut: only one replaces the session; the
+		// other waits for it and hands the browser the same new cookie.
+		first, err := s.store.ClaimKeptSuccessor(ctx, uid, keep.Claims.SessionID)
+		if err != nil {
+			return err
+		}
+		if !first {
+			return s.adoptKeptSuccessor(ctx, w, uid, keep.Claims.SessionID)
+		}
+	}
 	cut := s.now()
 	err := s.store.SignOutEverywhere(ctx, uid, cut)
 	if why.Code != "" && (err == nil || errors.Is(err, store.ErrFeed) || errors.Is(err, store.ErrNotReplicated)) {
@@ -353,11 +370,36 @@ func (s *Sessions) SignOutEverywhere(ctx context.Context, w http.ResponseWriter,
 	for !s.now().After(cut) {
 		time.Sleep(time.Microsecond)
 	}
-	_, err = s.Issue(ctx, w, store.IssueOptions{
+	c, err := s.Issue(ctx, w, store.IssueOptions{
 		UserID: uid, Created: time.Unix(0, keep.Claims.Created), AuthAt: time.Unix(0, keep.Claims.AuthAt),
 		MFA: keep.Claims.MFA, IP: ip, Agent: agent, Name: name,
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return s.store.SetKeptSuccessor(ctx, uid, keep.Claims.SessionID, c)
+}
+
+// adoptKeptSuccessor waits (a few seconds at most) for the concurrent
+// request that replaces session sid to record its successor and sets that
+// session's cookie on w.
+func (s *Sessions) adoptKeptSuccessor(ctx context.Context, w http.ResponseWriter, uid, sid string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	for {
+		c, err := s.store.FindKeptSuccessor(ctx, uid, sid)
+		if err == nil {
+			return s.Adopt(w, c)
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // Reissue gives the current device a new session id (after a password

@@ -115,3 +115,44 @@ var setIfExistsScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1`)
+
+// keyKeptSuccessor holds the session that replaced sid when its device
+// signed out everywhere else ("keep me signed in here").
+func keyKeptSuccessor(uid, sid string) string { return prefixSessionWhy + uid + "}:kept:" + sid }
+
+// keptSuccessorTTL bounds how long a concurrent request of the same device
+// can find the session that replaced its own.
+const keptSuccessorTTL = time.Minute
+
+// ClaimKeptSuccessor reserves the right to replace session sid of uid after
+// a sign-out everywhere that keeps it; false means another request of the
+// same device already does (see FindKeptSuccessor).
+func (s *Store) ClaimKeptSuccessor(ctx context.Context, uid, sid string) (bool, error) {
+	return s.rdb.SetNX(ctx, keyKeptSuccessor(uid, sid), "", keptSuccessorTTL).Result()
+}
+
+// SetKeptSuccessor records c as the session that replaced sid.
+func (s *Store) SetKeptSuccessor(ctx context.Context, uid, sid string, c *Claims) error {
+	b, err := ClaimsSerializer{}.Serialize(c)
+	if err != nil {
+		return err
+	}
+	return s.rdb.Set(ctx, keyKeptSuccessor(uid, sid), b, keptSuccessorTTL).Err()
+}
+
+// FindKeptSuccessor returns the session that replaced sid, ErrNotFound
+// while it is not recorded yet.
+func (s *Store) FindKeptSuccessor(ctx context.Context, uid, sid string) (*Claims, error) {
+	b, err := s.rdb.Get(ctx, keyKeptSuccessor(uid, sid)).Bytes()
+	if errors.Is(err, redis.Nil) || (err == nil && len(b) == 0) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	var c Claims
+	if err := (ClaimsSerializer{}).Deserialize(b, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
