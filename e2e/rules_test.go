@@ -211,3 +211,37 @@ func TestRouteRulesGroupsUsersDenyPublic(t *testing.T) {
 		t.Errorf("forward-auth without X-Forwarded-Uri while rules exist: %d, want 403", status)
 	}
 }
+
+// With a portal the confirm page is the portal's, and the app host gets
+// the renewed session through the handoff.
+func TestRouteRulesReauthThroughPortal(t *testing.T) {
+	clock := &harness.Clock{}
+	g := portalGateway(t, harness.Options{Clock: clock, Configure: func(c *config.Config) {
+		c.Routes = []config.Route{
+			{PathPrefix: "/admin/", Upstream: c.Upstream, RouteRules: config.RouteRules{Reauth: config.Duration{Duration: 5 * time.Minute}}},
+			{PathPrefix: "/", Upstream: c.Upstream},
+		}
+	}})
+	g.CreateUser(t, "ann")
+	c := portalSignIn(t, g, "ann")
+	clock.Advance(6 * time.Minute)
+	resp := c.Get(t, "/admin/x", "Accept", "text/html")
+	want := g.PortalURL + "/.gateway/login/confirm?need=password&rd=" + url.QueryEscape(g.URL+"/admin/x")
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != want {
+		t.Fatalf("stale sign-in on the app host: %d to %q, want %q", resp.StatusCode, resp.Header.Get("Location"), want)
+	}
+	if doc := mfaDoc(t, portalFollow(t, c, want)); doc.Find("#reauth_password").Length() != 1 {
+		t.Fatal("the portal's confirm page has no password field")
+	}
+	resp = c.OnPortal().PostForm(t, "/.gateway/login/confirm", url.Values{
+		"need": {"password"}, "rd": {g.URL + "/admin/x"}, "reauth_password": {harness.TestPassword},
+	})
+	cb := portalToCallback(t, g, c, resp)
+	resp = portalFollow(t, c, cb)
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/admin/x" {
+		t.Fatalf("callback: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if e, resp := c.Echo(t, "/admin/x"); e == nil || e.Header.Get("X-Forwarded-User") != "ann" {
+		t.Fatalf("app host after confirming on the portal: %d", resp.StatusCode)
+	}
+}
