@@ -77,6 +77,12 @@ func TestMFABrowserEnrolAndSignIn(t *testing.T) {
 	if len(codes) != 10 {
 		t.Fatalf("recovery codes on the page: %q", codes)
 	}
+	// Nothing a person could misread when typing them from paper.
+	for _, c := range codes {
+		if strings.ContainsAny(c, "0oO1iIlL") {
+			t.Errorf("recovery code %q has a look-alike character", c)
+		}
+	}
 	href, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.ID("download"), "href"))
 	if err != nil || !strings.HasPrefix(href.Value, "data:text/plain") {
 		t.Errorf("download link %q, %v", href.Value, err)

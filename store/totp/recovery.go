@@ -10,25 +10,46 @@ import (
 const RecoveryCount = 10
 
 // recoveryLen is the length of a recovery code without its dash: ten
-// base32 characters, 50 bits of entropy each.
+// characters of recoveryAlphabet, 49.5 bits of entropy each.
 const recoveryLen = 10
 
-// NewRecoveryCodes makes RecoveryCount fresh codes, written "abcde-fghij"
-// (lower case base32, which has no 0/O or 1/l to confuse).
+// recoveryAlphabet has no two characters a person could take for each
+// other when reading a code off paper: no 0 or o, no 1, i or l. Codes
+// made before it (lower case base32, which has i, l and o) keep working:
+// NormalizeRecoveryCode accepts both.
+const recoveryAlphabet = "23456789abcdefghjkmnpqrstuvwxyz"
+
+// NewRecoveryCodes makes RecoveryCount fresh codes, written "abcde-fghij".
 func NewRecoveryCodes() []string {
 	codes := make([]string, RecoveryCount)
-	buf := make([]byte, 7) // 56 bits, of which the first 50 are used
 	for i := range codes {
-		_, _ = rand.Read(buf)
-		s := strings.ToLower(b32.EncodeToString(buf))[:recoveryLen]
+		s := randomFrom(recoveryAlphabet, recoveryLen)
 		codes[i] = s[:5] + "-" + s[5:]
 	}
 	return codes
 }
 
+// randomFrom draws n characters of alphabet uniformly (bytes that would
+// favour the first characters are drawn again).
+func randomFrom(alphabet string, n int) string {
+	limit := 256 - 256%len(alphabet)
+	out := make([]byte, 0, n)
+	buf := make([]byte, 16)
+	for len(out) < n {
+		_, _ = rand.Read(buf)
+		for _, b := range buf {
+			if int(b) < limit && len(out) < n {
+				out = append(out, alphabet[int(b)%len(alphabet)])
+			}
+		}
+	}
+	return string(out)
+}
+
 // NormalizeRecoveryCode turns what a person typed into the canonical form
-// (upper case, no dashes or spaces) and reports whether it can be a
-// recovery code.
+// (upper case, no dashes or spaces, whatever their number or place) and
+// reports whether it can be a recovery code, of either alphabet (base32
+// codes made before recoveryAlphabet included).
 func NormalizeRecoveryCode(typed string) (string, bool) {
 	s := strings.Map(func(r rune) rune {
 		switch {
@@ -43,7 +64,7 @@ func NormalizeRecoveryCode(typed string) (string, bool) {
 		return "", false
 	}
 	for _, r := range s {
-		if !(r >= 'A' && r <= 'Z' || r >= '2' && r <= '7') {
+		if !(r >= 'A' && r <= 'Z' || r >= '2' && r <= '9') {
 			return "", false
 		}
 	}

@@ -151,7 +151,7 @@ func TestRecoveryCodes(t *testing.T) {
 	if len(codes) != 10 {
 		t.Fatalf("%d codes, want 10", len(codes))
 	}
-	shape := regexp.MustCompile(`^[a-z2-7]{5}-[a-z2-7]{5}$`)
+	shape := regexp.MustCompile(`^[2-9a-hjkmnp-z]{5}-[2-9a-hjkmnp-z]{5}$`)
 	seen := map[string]bool{}
 	for _, c := range codes {
 		if !shape.MatchString(c) {
