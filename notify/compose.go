@@ -147,10 +147,12 @@ func (w *Worker) mailFor(m *store.OutboxMessage, u *store.User) templates.Mail {
 		mail.Advice = []string{"If you did not ask for this, ignore this mail: the address is not used until it is confirmed."}
 		mail.Facts = nil
 	default:
+		// A staff event's detail names who acted and why ("Support (bob)
+		// signed you out of all devices: phone stolen").
 		mail.Subject = "Support acted on your account"
-		mail.Intro = "Support (" + e.Actor + ") " + e.Detail + "."
+		mail.Intro = e.Detail + "."
 		if e.Actor == "" {
-			mail.Subject, mail.Intro = "Activity on your account", e.Detail+"."
+			mail.Subject = "Activity on your account"
 		}
 		mail.Advice = []string{"If you did not expect this, contact support."}
 	}

@@ -76,11 +76,12 @@ func (s *Store) AppendEventWith(ctx context.Context, uid string, e Event, extra 
 			msgs[i].Event = e
 		}
 	}
-	// With messages, one MULTI: on one Redis (or Sentinel) the event and
-	// its messages are written together or not at all; go-redis splits it
-	// by slot on Cluster, where they are written one after the other.
+	// With messages, one MULTI on one Redis (or Sentinel): the event and
+	// its messages are written together or not at all. Cluster refuses a
+	// MULTI across slots, so there they go in one pipeline, one after the
+	// other.
 	pipe := s.rdb.Pipeline()
-	if len(msgs) > 0 {
+	if _, cluster := s.rdb.(*redis.ClusterClient); len(msgs) > 0 && !cluster {
 		pipe = s.rdb.TxPipeline()
 	}
 	pipe.XAdd(ctx, &redis.XAddArgs{
