@@ -213,6 +213,12 @@ type MFA struct {
 	// RememberDevice allows "don't ask again on this browser" for this long;
 	// zero turns the option off.
 	RememberDevice Duration `yaml:"remember_device"`
+	// Passkeys offers passkeys (WebAuthn): sign-in without a password and a
+	// second step that cannot be phished.
+	Passkeys bool `yaml:"passkeys"`
+	// PhishingResistant is a comma-separated list of roles that must use a
+	// passkey as their second factor ("" for none).
+	PhishingResistant string `yaml:"phishing_resistant"`
 }
 
 // Log configures logging.

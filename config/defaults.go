@@ -60,6 +60,7 @@ func Defaults() Config {
 		MFA: MFA{
 			Require:        "support,admin",
 			RememberDevice: Duration{0},
+			Passkeys:       true,
 		},
 		Log:    Log{Format: "json", Level: "info"},
 		UI:     UI{Title: DefaultUITitle},

@@ -95,8 +95,8 @@ func TestSettingsEnvNames(t *testing.T) {
 			t.Errorf("%s → %q, want %q", k, got[k], env)
 		}
 	}
-	if len(got) != 68 {
-		t.Errorf("got %d settings, want 68 (one per leaf of Config)", len(got))
+	if len(got) != 70 {
+		t.Errorf("got %d settings, want 70 (one per leaf of Config)", len(got))
 	}
 }
 

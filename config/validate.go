@@ -259,7 +259,7 @@ func (c *Config) validateMFA() error {
 	if d := c.MFA.RememberDevice.Duration; d < 0 || d > MaxRememberDevice {
 		return keyErr("mfa.remember_device", "is %s; must be between 0 (option off) and %s (90 days)", c.MFA.RememberDevice, Duration{MaxRememberDevice})
 	}
-	return nil
+	return c.validatePhishingResistant()
 }
 
 func (c *Config) validateLog() error {

@@ -15,6 +15,7 @@ import (
 	"github.com/authgate/gateway/gateway/httpsafe"
 	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/store/attempts"
+	"github.com/authgate/gateway/store/passkeys"
 	"github.com/authgate/gateway/store/passwords"
 	"github.com/authgate/gateway/store/totp"
 	"github.com/authgate/gateway/templates"
@@ -51,6 +52,9 @@ type Deps struct {
 	// MFA and TOTP serve the second sign-in step (login_2fa*.go).
 	MFA  MFAStore
 	TOTP *totp.Codec
+	// Passkeys runs the WebAuthn ceremonies of sign-in (passkey*.go); nil
+	// turns passkeys off.
+	Passkeys *passkeys.Service
 	// Attempts limits password guessing on the sign-in form (per account
 	// and per client, counters in Redis).
 	Attempts *attempts.Guard
@@ -100,7 +104,7 @@ func New(d Deps) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.ownCookies = []string{g.apps.CookieName(), g.knownBrowserName(), g.rememberCookieName(), g.handoffCookieName()}
+	p.ownCookies = []string{g.apps.CookieName(), g.knownBrowserName(), g.rememberCookieName(), g.handoffCookieName(), g.passkeyCookieName()}
 	if d.Sessions.CookieName() != g.apps.CookieName() {
 		// A portal on another port of an app's host gets its cookie sent to
 		// the app too: never pass it on, never let the app set it.
@@ -141,6 +145,7 @@ func (g *Gateway) routes() http.Handler {
 	}
 	g.mfaRoutes(pages)     // login_2fa*.go: /login/2fa, /login/2fa/setup
 	g.confirmRoutes(pages) // stepup.go: /login/confirm, for routes with mfa or reauth
+	g.passkeyRoutes(pages) // passkey*.go: /login/passkey/…, /login/2fa/passkey
 	g.resetRoutes(pages)   // password_reset*.go: one-time reset links
 	g.forgotRoutes(pages)  // forgot.go: "Forgot password?" mails a reset link
 	g.wasntMeRoutes(pages) // wasntme.go: "This wasn't me" in new-device alerts

@@ -6,11 +6,8 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/a-h/templ"
-
 	"github.com/authgate/gateway/gateway/httpsafe"
 	"github.com/authgate/gateway/store"
-	"github.com/authgate/gateway/templates"
 )
 
 // Messages shown on the sign-in page. The same one answers an unknown user
@@ -45,13 +42,6 @@ func (g *Gateway) cleanRD(rd string) string {
 	return "/"
 }
 
-func (g *Gateway) loginPage(r *http.Request, username, rd, errMsg, notice string) templ.Component {
-	return templates.Login(templates.LoginPage{
-		Chrome:   templates.Chrome{Title: "Sign in", Prefix: g.prefix},
-		Username: username, RD: rd, Error: errMsg, Notice: notice, Forgot: g.MailOn,
-	})
-}
-
 func (g *Gateway) showLoginPage(w http.ResponseWriter, r *http.Request) {
 	rd := g.cleanRD(r.URL.Query().Get("rd"))
 	cur, outcome := g.Sessions.Authenticate(r)
@@ -68,7 +58,7 @@ func (g *Gateway) showLoginPage(w http.ResponseWriter, r *http.Request) {
 			g.Sessions.Clear(w)
 		}
 		if ended {
-			g.render(w, r, http.StatusOK, g.loginPage(r, "", rd, "", g.Sessions.EndedNotice(why)))
+			g.renderLogin(w, r, http.StatusOK, "", rd, "", g.Sessions.EndedNotice(why))
 			return
 		}
 	}
@@ -81,7 +71,7 @@ func (g *Gateway) showLoginPage(w http.ResponseWriter, r *http.Request) {
 	case "password_reset":
 		notice = "Your password was changed. Sign in with the new one."
 	}
-	g.render(w, r, http.StatusOK, g.loginPage(r, "", rd, "", notice))
+	g.renderLogin(w, r, http.StatusOK, "", rd, "", notice)
 }
 
 func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
@@ -96,7 +86,7 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 	rd := g.cleanRD(r.PostForm.Get("rd"))
 	ip := g.clientIP(r)
 	if username == "" || password == "" || len(typed) > 256 {
-		g.render(w, r, http.StatusBadRequest, g.loginPage(r, truncate(typed, 256), rd, msgMissingFields, ""))
+		g.renderLogin(w, r, http.StatusBadRequest, truncate(typed, 256), rd, msgMissingFields, "")
 		return
 	}
 
@@ -121,7 +111,7 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 		if g.afterFailedLogin(w, r, u, rd, res) {
 			return
 		}
-		g.render(w, r, http.StatusUnauthorized, g.loginPage(r, typed, rd, msgBadCredentials, ""))
+		g.renderLogin(w, r, http.StatusUnauthorized, typed, rd, msgBadCredentials, "")
 		return
 	}
 	if u.Disabled {
@@ -131,25 +121,22 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 			msg, detail = msgLocked, "account locked"
 		}
 		g.event(r, u.ID, store.Event{Type: store.EventSignInFailed, Detail: detail})
-		g.render(w, r, http.StatusForbidden, g.loginPage(r, typed, rd, msg, ""))
+		g.renderLogin(w, r, http.StatusForbidden, typed, rd, msg, "")
 		return
 	}
 	if u.PasswordBlocked {
 		g.Metrics.SignIns.WithLabelValues("password_blocked").Inc()
 		g.event(r, u.ID, store.Event{Type: store.EventSignInFailed, Detail: "password sign-in is blocked until a new password is set"})
-		g.render(w, r, http.StatusForbidden, g.loginPage(r, typed, rd, msgPasswordBlocked, ""))
+		g.renderLogin(w, r, http.StatusForbidden, typed, rd, msgPasswordBlocked, "")
 		return
 	}
 	g.endPreviousSession(r)
 
-	pending, remembered := store.PendingNone, false
-	switch {
-	case u.MFAEnabled && g.rememberedDevice(r, u): // login_2fa_remember.go
-		remembered = true
-	case u.MFAEnabled:
-		pending = store.PendingCode
-	case g.mfaRequired(u.Roles):
-		pending = store.PendingEnroll
+	pending, remembered, err := g.secondStep(r, u)
+	if err != nil {
+		g.Log.Error("sign-in: second step", "err", err.Error())
+		g.unavailable(w, r)
+		return
 	}
 	g.noteNewDevice(r, u, pending == store.PendingCode) // new_device.go
 	g.markKnownBrowser(w, r, u)                         // throttle_browser.go
@@ -163,11 +150,7 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if pending != store.PendingNone {
 		g.Metrics.SignIns.WithLabelValues("password_ok_2fa_due").Inc()
-		target := g.prefix + "/login/2fa"
-		if pending == store.PendingEnroll {
-			target = g.prefix + "/login/2fa/setup"
-		}
-		http.Redirect(w, r, target+"?rd="+url.QueryEscape(rd), http.StatusSeeOther)
+		http.Redirect(w, r, g.pendingTarget(pending)+"?rd="+url.QueryEscape(rd), http.StatusSeeOther)
 		return
 	}
 	g.Metrics.SignIns.WithLabelValues("success").Inc()
@@ -178,6 +161,32 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	g.event(r, u.ID, store.Event{Type: store.EventSignIn, Detail: detail})
 	g.continueSignedIn(w, r, claims, rd, http.StatusSeeOther) // handoff.go
+}
+
+// secondStep decides what a right password for u leads to: the code or
+// passkey step when u has a second factor (unless this browser is
+// remembered, which stands in for a code but never for a required
+// passkey), forced enrolment when policy requires a factor u lacks, or
+// nothing.
+func (g *Gateway) secondStep(r *http.Request, u *store.User) (pending uint8, remembered bool, err error) {
+	n, err := g.passkeyCount(r.Context(), u)
+	if err != nil {
+		return 0, false, err
+	}
+	strict := g.phishingResistant(u.Roles)
+	switch {
+	case u.MFAEnabled && !strict && g.rememberedDevice(r, u): // login_2fa_remember.go
+		return store.PendingNone, true, nil
+	case u.MFAEnabled || n > 0:
+		// A required passkey the person lacks is added after the code
+		// (finishMFASignIn), so a leaked password alone cannot add one.
+		return store.PendingCode, false, nil
+	case strict:
+		return store.PendingPasskey, false, nil
+	case g.mfaRequired(u.Roles):
+		return store.PendingEnroll, false, nil
+	}
+	return store.PendingNone, false, nil
 }
 
 // endPreviousSession revokes the session a browser already had before a new

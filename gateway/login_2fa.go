@@ -20,6 +20,7 @@ import (
 type MFAStore interface {
 	totp.Store
 	UpdateUser(ctx context.Context, uid string, upd store.UserUpdate) error
+	CountPasskeys(ctx context.Context, uid string) (int, error)
 }
 
 var _ MFAStore = (*store.Store)(nil)
@@ -29,6 +30,7 @@ const (
 	msgWrongCode    = "That code is not right. Check your authenticator app and try again."
 	msgReplayedCode = "That code was already used. Wait for the next code from your app."
 	msgMissingCode  = "Enter the code from your authenticator app, or a recovery code."
+	msgPasskeyOnly  = "Your account must use a passkey for this step; codes are not accepted."
 )
 
 // mfaRoutes registers the second sign-in step and forced enrolment.
@@ -58,11 +60,7 @@ func (g *Gateway) pendingSession(w http.ResponseWriter, r *http.Request, want ui
 		if cur.Claims.Pending == want {
 			return cur
 		}
-		target := g.prefix + "/login/2fa"
-		if cur.Claims.Pending == store.PendingEnroll {
-			target += "/setup"
-		}
-		http.Redirect(w, r, target+"?rd="+url.QueryEscape(rd), http.StatusSeeOther)
+		http.Redirect(w, r, g.pendingTarget(cur.Claims.Pending)+"?rd="+url.QueryEscape(rd), http.StatusSeeOther)
 		return nil
 	case store.Ended:
 		g.Sessions.ClearEnded(w, r)
@@ -73,41 +71,95 @@ func (g *Gateway) pendingSession(w http.ResponseWriter, r *http.Request, want ui
 	return nil
 }
 
-// pendingUser loads the user of a pending session. A user who was deleted,
-// or whose 2FA state no longer fits the step the session owes (2FA turned
-// off or on elsewhere meanwhile), must start again from the password.
-func (g *Gateway) pendingUser(w http.ResponseWriter, r *http.Request, cur *store.Principal, rd string) *store.User {
+// pendingTarget is the page of the step a pending session owes.
+func (g *Gateway) pendingTarget(pending uint8) string {
+	switch pending {
+	case store.PendingEnroll:
+		return g.prefix + "/login/2fa/setup"
+	case store.PendingPasskey:
+		return g.prefix + "/login/passkey/setup"
+	}
+	return g.prefix + "/login/2fa"
+}
+
+// pendingUser loads the user of a pending session and how many passkeys
+// they have. A user who was deleted, or whose second-factor state no longer
+// fits the step the session owes (a factor added or removed elsewhere
+// meanwhile), must start again from the password.
+func (g *Gateway) pendingUser(w http.ResponseWriter, r *http.Request, cur *store.Principal, rd string) (*store.User, int) {
 	u, err := g.Users.FindUserByID(r.Context(), cur.Claims.UserID)
 	if errors.Is(err, store.ErrNotFound) {
 		u = nil
 	} else if err != nil {
 		g.Log.Error("2fa: load user", "err", err.Error())
 		g.unavailable(w, r)
-		return nil
+		return nil, 0
 	}
-	wantEnabled := cur.Claims.Pending == store.PendingCode
-	if u == nil || u.MFAEnabled != wantEnabled {
+	n := 0
+	if u != nil {
+		if n, err = g.passkeyCount(r.Context(), u); err != nil {
+			g.Log.Error("2fa: count passkeys", "err", err.Error())
+			g.unavailable(w, r)
+			return nil, 0
+		}
+	}
+	fits := false
+	if u != nil {
+		switch cur.Claims.Pending {
+		case store.PendingCode:
+			fits = u.MFAEnabled || n > 0
+		case store.PendingEnroll:
+			fits = !u.MFAEnabled && n == 0
+		case store.PendingPasskey:
+			fits = n == 0
+		}
+	}
+	if !fits {
 		g.endPreviousSession(r)
 		g.Sessions.Clear(w)
 		http.Redirect(w, r, g.prefix+"/login?m=ended&rd="+url.QueryEscape(rd), http.StatusSeeOther)
-		return nil
+		return nil, 0
 	}
-	return u
+	return u, n
 }
 
 func (g *Gateway) showMFACode(w http.ResponseWriter, r *http.Request) {
 	rd := g.cleanRD(r.URL.Query().Get("rd"))
-	if g.pendingSession(w, r, store.PendingCode, rd) == nil {
+	cur := g.pendingSession(w, r, store.PendingCode, rd)
+	if cur == nil {
 		return
 	}
-	g.render(w, r, http.StatusOK, templates.MFACode(*g.mfaCodePage(rd, "")))
+	u, n := g.pendingUser(w, r, cur, rd)
+	if u == nil {
+		return
+	}
+	g.renderMFACode(w, r, http.StatusOK, g.mfaCodePage(r, u, n, rd, ""))
 }
 
-func (g *Gateway) mfaCodePage(rd, errMsg string) *templates.MFACodePage {
-	return &templates.MFACodePage{
+// mfaCodePage is the second step for u, who has n passkeys: the code form
+// when an authenticator app may be used, the passkey button when a passkey
+// may (and this host offers passkeys).
+func (g *Gateway) mfaCodePage(r *http.Request, u *store.User, n int, rd, errMsg string) *templates.MFACodePage {
+	offered, note := g.passkeysOffered(r)
+	p := &templates.MFACodePage{
 		Chrome: templates.Chrome{Title: "Two-step verification", Prefix: g.prefix},
 		RD:     rd, Error: errMsg, RememberFor: g.rememberFor(),
+		Code:    u.MFAEnabled && !(n > 0 && g.phishingResistant(u.Roles)),
+		Passkey: n > 0 && offered,
 	}
+	if n > 0 && !offered {
+		p.PasskeyNote = note
+	}
+	return p
+}
+
+// renderMFACode renders the second step, with the passkey script when the
+// page offers a passkey.
+func (g *Gateway) renderMFACode(w http.ResponseWriter, r *http.Request, status int, p *templates.MFACodePage) {
+	if p.Passkey {
+		allowOwnScripts(w)
+	}
+	g.render(w, r, status, templates.MFACode(*p))
 }
 
 // submitMFACode checks the second factor of a half-signed-in session: a
@@ -125,20 +177,27 @@ func (g *Gateway) submitMFACode(w http.ResponseWriter, r *http.Request) {
 	if cur == nil {
 		return
 	}
-	u := g.pendingUser(w, r, cur, rd)
+	u, n := g.pendingUser(w, r, cur, rd)
 	if u == nil {
 		return
 	}
-	page := g.mfaCodePage(rd, "")
+	page := g.mfaCodePage(r, u, n, rd, "")
+	if !page.Code {
+		// Only a passkey will do (mfa.phishing_resistant), or the account
+		// has no authenticator app: a code is not even checked.
+		page.Error = msgPasskeyOnly
+		g.renderMFACode(w, r, http.StatusForbidden, page)
+		return
+	}
 	typed := r.PostForm.Get("code")
 	if typed == "" || len(typed) > 64 {
 		page.Error = msgMissingCode
-		g.render(w, r, http.StatusBadRequest, templates.MFACode(*page))
+		g.renderMFACode(w, r, http.StatusBadRequest, page)
 		return
 	}
 	out, ok := g.checkMFACode(w, r, u, typed, true, func(status int, msg string) {
 		page.Error = msg
-		g.render(w, r, status, templates.MFACode(*page))
+		g.renderMFACode(w, r, status, page)
 	})
 	if !ok {
 		return
@@ -202,6 +261,12 @@ func (g *Gateway) finishMFASignIn(w http.ResponseWriter, r *http.Request, cur *s
 	out totp.Outcome, rd string, remember bool) {
 	ctx := r.Context()
 	ip, ua := g.clientIP(r), r.UserAgent()
+	if g.phishingResistant(u.Roles) {
+		// The code proved the person; their role still needs a passkey,
+		// which they add next, before anything else.
+		g.owePasskey(w, r, cur, rd)
+		return
+	}
 	if out.Factor == totp.FactorRecovery {
 		// Everything issued before now dies; the session issued just below
 		// comes after the cut and lives.

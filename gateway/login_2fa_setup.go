@@ -40,7 +40,7 @@ func (g *Gateway) startMFAEnrol(w http.ResponseWriter, r *http.Request) {
 	if cur == nil {
 		return
 	}
-	u := g.pendingUser(w, r, cur, rd)
+	u, _ := g.pendingUser(w, r, cur, rd)
 	if u == nil {
 		return
 	}
@@ -83,7 +83,7 @@ func (g *Gateway) confirmMFAEnrol(w http.ResponseWriter, r *http.Request) {
 	if cur == nil {
 		return
 	}
-	u := g.pendingUser(w, r, cur, rd)
+	u, _ := g.pendingUser(w, r, cur, rd)
 	if u == nil {
 		return
 	}

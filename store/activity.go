@@ -36,7 +36,12 @@ const (
 	// EventEmailChangeAsked: a confirmation link was mailed to a new address.
 	EventEmailChangeAsked = "email_change_asked"
 	// EventAlertsChanged: the person chose which optional alerts they get.
-	EventAlertsChanged = "alerts_changed"
+	EventAlertsChanged  = "alerts_changed"
+	EventPasskeyAdded   = "passkey_added"
+	EventPasskeyRemoved = "passkey_removed"
+	// EventPasskeyWarning: a passkey's signature counter went backwards at
+	// sign-in (it may have been copied).
+	EventPasskeyWarning = "passkey_warning"
 )
 
 // Event is one line of a person's activity.

@@ -18,16 +18,18 @@ const (
 	AuditSignOutAll    = "signout_all"
 	AuditSessionRevoke = "session_revoke"
 	AuditMFAReset      = "mfa_reset"
-	AuditLock          = "lock"
-	AuditUnlock        = "unlock"
-	AuditThrottleClear = "throttle_clear"
-	AuditResetLink     = "reset_link"
-	AuditUserCreate    = "user_create"
-	AuditRolesChange   = "roles_change"
-	AuditGroupsChange  = "groups_change"
-	AuditDisable       = "disable"
-	AuditTokenCreate   = "token_create"
-	AuditTokenRevoke   = "token_revoke"
+	// AuditPasskeysRemove: staff removed a user's passkeys.
+	AuditPasskeysRemove = "passkeys_remove"
+	AuditLock           = "lock"
+	AuditUnlock         = "unlock"
+	AuditThrottleClear  = "throttle_clear"
+	AuditResetLink      = "reset_link"
+	AuditUserCreate     = "user_create"
+	AuditRolesChange    = "roles_change"
+	AuditGroupsChange   = "groups_change"
+	AuditDisable        = "disable"
+	AuditTokenCreate    = "token_create"
+	AuditTokenRevoke    = "token_revoke"
 	// AuditResetUsed is written when a person uses a reset link (actor is
 	// the person themselves), closing the loop on AuditResetLink.
 	AuditResetUsed = "reset_link_used"
@@ -41,6 +43,7 @@ var AuditActions = []string{
 	AuditSignOutAll, AuditSessionRevoke, AuditMFAReset, AuditLock, AuditUnlock,
 	AuditThrottleClear, AuditResetLink, AuditResetUsed, AuditUserCreate, AuditRolesChange,
 	AuditGroupsChange, AuditDisable, AuditTokenCreate, AuditTokenRevoke, AuditAccountSecured,
+	AuditPasskeysRemove,
 }
 
 // AuditEntry is one staff action: who, what, whom, why, when, from where.

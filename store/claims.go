@@ -10,6 +10,9 @@ const (
 	PendingNone   uint8 = 0
 	PendingCode   uint8 = 1 // must enter a TOTP or recovery code
 	PendingEnroll uint8 = 2 // must turn on 2FA before anything else
+	// PendingPasskey: must add a passkey before anything else
+	// (mfa.phishing_resistant).
+	PendingPasskey uint8 = 3
 )
 
 // Claims is what the session cookie carries (encrypted and signed).

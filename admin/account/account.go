@@ -72,6 +72,12 @@ func (h *Handler) accountPage(ctx context.Context, p *store.Principal) (template
 		Chrome: h.Chrome(p, "Login & Security"), Email: u.Email,
 		ShowPlace: h.Places != nil, MFAEnabled: u.MFAEnabled,
 	}
+	if h.passkeysOn() {
+		page.PasskeysOn = true
+		if page.Passkeys, err = h.Store.CountPasskeys(ctx, uid); err != nil {
+			return templates.AccountPage{}, err
+		}
+	}
 	page.Devices = h.deviceRows(sessions, p)
 	for _, e := range events {
 		row := templates.ActivityRow{

@@ -118,7 +118,14 @@ func (h *Handler) mfaDisable(w http.ResponseWriter, r *http.Request, p *store.Pr
 		return errMFANotOn
 	}
 	if h.mfaPolicyRequires(u.Roles) {
-		return errMFARequired
+		// A passkey meets the policy too: with one, the app may go.
+		n, err := h.Store.CountPasskeys(r.Context(), u.ID)
+		if err != nil {
+			return errMFAUnavailable
+		}
+		if n == 0 || !h.passkeysOn() {
+			return errMFARequired
+		}
 	}
 	// The password goes through the same limits as every other password
 	// check of this account (and of this client address).

@@ -33,6 +33,9 @@ var eventNames = map[string]string{
 	store.EventEmailChanged:     "E-mail address changed",
 	store.EventEmailChangeAsked: "E-mail confirmation sent",
 	store.EventAlertsChanged:    "Alert choices changed",
+	store.EventPasskeyAdded:     "Passkey added",
+	store.EventPasskeyRemoved:   "Passkey removed",
+	store.EventPasskeyWarning:   "Passkey may have been copied",
 }
 
 // eventWords names an event type; an unknown one (from a newer version) is
@@ -64,7 +67,7 @@ func eventAlert(e store.Event) bool {
 	switch e.Type {
 	case store.EventSignInFailed, store.EventMFAFailed, store.EventNewDevice, store.EventThrottled,
 		store.EventLocked, store.EventDisabled, store.EventRecoveryUsed,
-		store.EventAccountSecured, store.EventResetRequested, store.EventEmailChanged:
+		store.EventAccountSecured, store.EventResetRequested, store.EventEmailChanged, store.EventPasskeyWarning:
 		return true
 	}
 	return e.Actor != ""

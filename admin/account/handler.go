@@ -22,4 +22,5 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	h.apiRoutes(mux)     // JSON API for the person: api_me*.go
 	h.mfaRoutes(mux)     // 2FA management and its API: account_2fa*.go, api_me_2fa*.go
 	h.emailRoutes(mux)   // e-mail address and alert choices: account_email.go
+	h.passkeyRoutes(mux) // passkeys: passkeys.go, api_me_passkeys.go
 }

@@ -168,8 +168,9 @@ func (h *Handler) needsRecentSignIn(r *http.Request, a *staffActor, act *staffAc
 		return act.reauth
 	}
 	what := map[*staffAction]string{
-		actResetLink: "create a reset link for a staff account",
-		actResetMFA:  "reset a staff account's two-step verification",
+		actResetLink:      "create a reset link for a staff account",
+		actResetMFA:       "reset a staff account's two-step verification",
+		actRemovePasskeys: "remove a staff account's passkeys",
 	}[act]
 	if what == "" {
 		return ""

@@ -15,6 +15,7 @@ var consoleNotices = map[string]string{
 	"signed_out":        "Signed out of all devices.",
 	"session_revoked":   "The device was signed out.",
 	"mfa_reset":         "Two-step verification was turned off and the user signed out everywhere.",
+	"passkeys_removed":  "The user's passkeys were removed and the user signed out everywhere.",
 	"locked":            "The account is locked and signed out everywhere.",
 	"unlocked":          "The account can be used again.",
 	"throttles_cleared": "The sign-in limits were cleared.",
@@ -50,6 +51,10 @@ func (h *Handler) renderStaffUser(w http.ResponseWriter, r *http.Request, a *sta
 	if err == nil {
 		throttles, err = h.Store.FindUserThrottles(ctx, u)
 	}
+	passkeys := 0
+	if err == nil {
+		passkeys, err = h.Store.CountPasskeys(ctx, u.ID)
+	}
 	if err != nil {
 		h.Log.Error("console user page", "err", err.Error())
 		h.Unavailable(w, r)
@@ -62,7 +67,7 @@ func (h *Handler) renderStaffUser(w http.ResponseWriter, r *http.Request, a *sta
 		User: templates.ConsoleUserInfo{
 			Username: u.Username, Email: u.Email, Roles: strings.Join(u.Roles, ", "), Created: consoleTime(u.Created),
 			Groups: strings.Join(u.Groups, ", "), EmailState: consoleEmailState(u),
-			MFAEnabled: u.MFAEnabled, RecoveryLeft: len(u.RecoveryCodes), Status: staffUserStatus(u), StatusText: staffUserStatusText(u),
+			MFAEnabled: u.MFAEnabled, RecoveryLeft: len(u.RecoveryCodes), Status: staffUserStatus(u), StatusText: staffUserStatusText(u), Passkeys: passkeys,
 			Locked: u.Disabled && u.Lock == store.LockStaff, Disabled: u.Disabled && u.Lock != store.LockStaff,
 		},
 		Sessions: h.consoleSessions(sessions), Events: consoleEvents(events),

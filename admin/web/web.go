@@ -17,6 +17,7 @@ import (
 	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/store/attempts"
+	"github.com/authgate/gateway/store/passkeys"
 	"github.com/authgate/gateway/store/passwords"
 	"github.com/authgate/gateway/store/totp"
 )
@@ -68,6 +69,13 @@ type Deps struct {
 	// MailOn says the gateway can send mail (smtp.url or the demo's box):
 	// the account page then offers to change the alert address.
 	MailOn bool
+	// Passkeys runs the WebAuthn ceremonies of adding a passkey
+	// (account/passkeys*.go); nil when passkeys are off.
+	Passkeys *passkeys.Service
+	// Origin is scheme://host[:port] of a request as the browser sent it
+	// (trusted proxies' forwarded headers believed): where passkeys live
+	// when there is no portal.
+	Origin func(r *http.Request) string
 }
 
 // UserStates looks up a user's current state (nil when the user is gone).

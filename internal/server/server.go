@@ -27,6 +27,7 @@ import (
 	"github.com/authgate/gateway/notify"
 	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/store/attempts"
+	"github.com/authgate/gateway/store/passkeys"
 	"github.com/authgate/gateway/store/passwords"
 	"github.com/authgate/gateway/store/totp"
 )
@@ -179,11 +180,22 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		defer close(a.notifyDone)
 		a.Notify.Run(runCtx)
 	}()
+	var pk *passkeys.Service
+	if cfg.PasskeysOn() {
+		pk = &passkeys.Service{Store: st, Name: "Sign-in gateway", Now: opt.Now}
+	}
 	pages := admin.New(admin.Deps{
 		TOTP:   mfaCodec,
 		Config: cfg, Store: st, Sessions: a.PortalSessions, Hasher: a.Hasher, Log: log, Registerer: reg, Places: places,
 		ClientIP: func(r *http.Request) string { return httpsafe.ClientIP(r, cfg.TrustedPrefixes).String() },
-		Attempts: guard, Now: opt.Now, UserStates: a.Mirror, MailOn: mailer != nil,
+		Attempts: guard, Now: opt.Now, UserStates: a.Mirror, MailOn: mailer != nil, Passkeys: pk,
+		Origin: func(r *http.Request) string {
+			fallback := "http"
+			if cfg.Cookie.Secure {
+				fallback = "https"
+			}
+			return httpsafe.RequestScheme(r, cfg.TrustedPrefixes, fallback) + "://" + httpsafe.RequestHost(r, cfg.TrustedPrefixes)
+		},
 	})
 	var access io.Writer
 	if cfg.Log.Access {
@@ -199,7 +211,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		}
 	}
 	gw, err := gateway.New(gateway.Deps{
-		MFA: st, TOTP: mfaCodec,
+		MFA: st, TOTP: mfaCodec, Passkeys: pk,
 		Config: cfg, Users: st, Sessions: a.PortalSessions, AppSessions: a.Sessions, Handoffs: st,
 		Hasher: a.Hasher, Metrics: metrics, Log: log, Pages: pages, Attempts: guard, AccessLog: access,
 		MailOn:     mailer != nil,

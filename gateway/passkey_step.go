@@ -1,0 +1,110 @@
+package gateway
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/authgate/gateway/admin/web"
+	"github.com/authgate/gateway/store"
+	"github.com/authgate/gateway/store/passkeys"
+)
+
+// The second step with a passkey: after the right password, an account
+// with a passkey may answer with it instead of a code (and must, under
+// mfa.phishing_resistant). The ceremony is bound to the pending session.
+
+// beginPasskeyStep answers the options of the second step (the account's
+// passkeys for this host), for a session that owes it.
+func (g *Gateway) beginPasskeyStep(w http.ResponseWriter, r *http.Request) {
+	cur, outcome := g.Sessions.Authenticate(r)
+	if outcome == store.Unavailable {
+		g.unavailable(w, r)
+		return
+	}
+	if outcome != store.Pending || cur.Claims.Pending != store.PendingCode {
+		web.WriteJSONError(w, http.StatusConflict, "no_pending_step", "Sign in with your password first.")
+		return
+	}
+	u, err := g.Users.FindUserByID(r.Context(), cur.Claims.UserID)
+	if err != nil {
+		web.WriteJSONError(w, http.StatusConflict, "no_pending_step", "Sign in with your password first.")
+		return
+	}
+	rp, err := g.passkeyParty(r)
+	if err != nil {
+		web.WriteJSONError(w, http.StatusConflict, "passkeys_unavailable", passkeys.MsgIPHost)
+		return
+	}
+	opts, err := g.Passkeys.BeginStep(r.Context(), rp, u, cur.Claims.SessionID)
+	if errors.Is(err, passkeys.ErrNoPasskey) {
+		web.WriteJSONError(w, http.StatusConflict, "no_passkey", "Your account has no passkey for this site.")
+		return
+	}
+	if err != nil {
+		g.Log.Error("passkey step: begin", "err", err.Error())
+		web.WriteJSONError(w, http.StatusServiceUnavailable, "unavailable", "Passkeys are unavailable right now. Try again in a few seconds.")
+		return
+	}
+	writeCeremonyOptions(w, opts)
+}
+
+// finishPasskeyStep checks the passkey answer of the second step and signs
+// the person in fully (new session id).
+func (g *Gateway) finishPasskeyStep(w http.ResponseWriter, r *http.Request) {
+	body, rd, asJSON, err := passkeyAnswer(w, r)
+	if err != nil {
+		g.renderErrorPage(w, r, http.StatusBadRequest, "bad_request", "Bad request", "The form could not be read.")
+		return
+	}
+	rd = g.cleanRD(rd)
+	cur := g.pendingSession(w, r, store.PendingCode, rd)
+	if cur == nil {
+		return
+	}
+	u, n := g.pendingUser(w, r, cur, rd)
+	if u == nil {
+		return
+	}
+	page := g.mfaCodePage(r, u, n, rd, "")
+	fail := func(status int, msg string) {
+		if asJSON || !web.WantsHTML(r) {
+			web.WriteJSONError(w, status, "passkey_refused", msg)
+			return
+		}
+		page.Error = msg
+		g.renderMFACode(w, r, status, page)
+	}
+	if len(body) == 0 {
+		fail(http.StatusBadRequest, msgPasskeyMissing)
+		return
+	}
+	a, err := g.Passkeys.OpenAssertion(r.Context(), passkeys.KindStep, cur.Claims.SessionID, u.ID, body)
+	if errors.Is(err, passkeys.ErrNoCeremony) {
+		fail(http.StatusBadRequest, msgPasskeyExpired)
+		return
+	}
+	if err != nil {
+		g.Log.Error("passkey step: open answer", "err", err.Error())
+		g.unavailable(w, r)
+		return
+	}
+	res, ok := g.verifyPasskey(w, r, a, "second step", fail)
+	if !ok {
+		return
+	}
+	ip := g.clientIP(r)
+	claims, err := g.Sessions.Reissue(r.Context(), w, cur, time.Unix(0, cur.Claims.AuthAt), true, ip, r.UserAgent())
+	if err != nil {
+		g.Log.Error("passkey step: issue session", "err", err.Error())
+		g.unavailable(w, r)
+		return
+	}
+	g.Metrics.SignIns.WithLabelValues("success").Inc()
+	g.Log.Info("authentication_succeeded", "username", u.Username, "client_ip", ip, "factor", "passkey")
+	g.event(r, u.ID, store.Event{Type: store.EventSignIn, Detail: "password + passkey " + passkeyLabel(res.Passkey)})
+	if asJSON {
+		w = &jsonRedirect{ResponseWriter: w}
+	}
+	g.continueSignedIn(w, r, claims, rd, http.StatusSeeOther)
+}
