@@ -160,6 +160,7 @@ func TestEveryPageIsAccessible(t *testing.T) {
 	visit("change password page", "/account/password")
 	visit("two-step verification page", "/account/2fa")
 	visit("e-mail and alerts page", "/account/email")
+	visit("passkeys page", "/account/passkeys")
 
 	visit("console home and search by address", "/admin?q=127.0.0.1")
 	visit("console page of a locked account with a long name", "/admin/users/locked.out.person.with.a.long.name")

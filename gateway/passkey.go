@@ -7,8 +7,10 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/authgate/gateway/admin/web"
+	"github.com/authgate/gateway/gateway/httpsafe"
 	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/store/attempts"
 	"github.com/authgate/gateway/store/passkeys"
@@ -116,6 +118,13 @@ func writeCeremonyOptions(w http.ResponseWriter, v any) {
 }
 
 func (g *Gateway) beginPasskeySignIn(w http.ResponseWriter, r *http.Request) {
+	// Anyone may begin, and each begin keeps a ceremony in Redis for a few
+	// minutes: the client address's request bucket bounds how fast.
+	if ok, wait := g.limits.limitsFor(r.Host, r.URL.Path).allowIP(httpsafe.ClientIP(r, g.Config.TrustedPrefixes), time.Now()); !ok {
+		g.Metrics.CountThrottled(kindRequestIP)
+		g.tooManyRequests(w, r, wait)
+		return
+	}
 	rp, err := g.passkeyParty(r)
 	if err != nil {
 		web.WriteJSONError(w, http.StatusConflict, "passkeys_unavailable", passkeys.MsgIPHost)
