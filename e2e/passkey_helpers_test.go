@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
@@ -133,7 +134,14 @@ func passkeySignOut(t *testing.T, ctx context.Context, base string) {
 // reached as user.
 func appSawUser(t *testing.T, ctx context.Context, user string) bool {
 	t.Helper()
-	body, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+	var body string
+	var err error
+	for range 5 { // a document still being replaced by a redirect loses the node read
+		if body, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body"))); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
