@@ -169,9 +169,20 @@ func TestEveryPageIsAccessible(t *testing.T) {
 		t.Fatal(err)
 	}
 	a11yCheck(t, ctx, axe, "console user page, confirm step open")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("reset-link-open"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("reset-link-reason"), "forgot the password")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.ID("reset-link"))); err != nil {
+		t.Fatal(err)
+	}
+	a11yCheck(t, ctx, axe, "reset link page")
 	visit("audit log", "/admin/audit")
 	visit("API tokens", "/admin/tokens")
 	visit("create a user", "/admin/new-user")
+	visit("outbox", "/admin/outbox")
 	visit("sign-out page", "/logout")
 
 	// A support account without 2FA is sent to set it up.
