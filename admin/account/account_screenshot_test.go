@@ -21,7 +21,8 @@ import (
 
 // TestAccountScreenshot renders the Login & Security page with a few
 // devices, places and events in headless Chromium and saves it as
-// docs/account.png for the README. It runs only with GATEWAY_TEST_SCREENSHOT=1:
+// docs/account.png for the README, and its activity on a phone in dark mode
+// as docs/activity.png. It runs only with GATEWAY_TEST_SCREENSHOT=1:
 //
 //	GATEWAY_TEST_SCREENSHOT=1 go test ./admin/account -run TestAccountScreenshot
 func TestAccountScreenshot(t *testing.T) {
@@ -89,6 +90,24 @@ func TestAccountScreenshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join("..", "..", "docs", "account.png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The activity on its own, as a phone in dark mode shows it.
+	err = chromedp.Do(ctx, chromedp.EmulateViewport(390, 844),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
+			})
+			return err
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	png, err = chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("main section:has(#activity)")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("..", "..", "docs", "activity.png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
