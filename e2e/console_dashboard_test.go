@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -10,6 +13,7 @@ import (
 
 	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/internal/testkit/harness"
+	"github.com/authgate/gateway/store"
 )
 
 // TestConsoleDashboardShowsWhatIsGoingOn drives sign-ins, failures, a
@@ -139,5 +143,52 @@ func TestConsoleDashboardShowsWhatIsGoingOn(t *testing.T) {
 	}
 	if strings.Contains(adoc.Find("#entries").Text(), "signout_all") || strings.Contains(adoc.Find("#entries").Text(), " lock ") {
 		t.Error("audit entries show internal action ids")
+	}
+}
+
+// redisCalls is how many commands Redis has run so far (INFO commandstats).
+func redisCalls(t *testing.T, g *harness.Gateway) int64 {
+	t.Helper()
+	info, err := g.Store.Client().Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, line := range strings.Split(info, "\n") {
+		if _, rest, ok := strings.Cut(line, ":calls="); ok {
+			calls, _, _ := strings.Cut(rest, ",")
+			v, _ := strconv.ParseInt(calls, 10, 64)
+			n += v
+		}
+	}
+	return n
+}
+
+// TestConsoleDashboardCostDoesNotGrowWithUsers: a view of the console's
+// home page costs the same number of Redis commands with 6 users as with
+// 206, so nothing on it scans the users or their sessions.
+func TestConsoleDashboardCostDoesNotGrowWithUsers(t *testing.T) {
+	g := staffGateway(t, "off")
+	alice, _ := staffSignIn(t, g, "alice", "admin")
+	for _, name := range []string{"u1", "u2", "u3", "u4", "u5"} {
+		g.CreateUser(t, name)
+	}
+	view := func() int64 {
+		t.Helper()
+		before := redisCalls(t, g)
+		consoleDoc(t, alice, "/.gateway/admin", http.StatusOK)
+		return redisCalls(t, g) - before - 1 // less the INFO of the second count
+	}
+	view() // the first view after an upgrade builds the locked index once
+	small := view()
+	for i := range 200 {
+		if err := g.Store.CreateUser(context.Background(), &store.User{Username: fmt.Sprintf("many%03d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	large := view()
+	t.Logf("Redis commands per view of the console's home page: %d with 6 users, %d with 206", small, large)
+	if large > small+5 { // a few for the session check and background work
+		t.Errorf("a view costs %d commands with 206 users, %d with 6: it grows with the users", large, small)
 	}
 }
