@@ -68,6 +68,7 @@ http {
             auth_request_set $gateway_user $upstream_http_x_forwarded_user;
             auth_request_set $gateway_email $upstream_http_x_forwarded_email;
             auth_request_set $gateway_groups $upstream_http_x_forwarded_groups;
+            auth_request_set $gateway_assertion $upstream_http_x_gateway_assertion;
             auth_request_set $gateway_login $upstream_http_location;
             error_page 401 = @gateway_login;
 
@@ -76,6 +77,7 @@ http {
             proxy_set_header X-Forwarded-User $gateway_user;
             proxy_set_header X-Forwarded-Email $gateway_email;
             proxy_set_header X-Forwarded-Groups $gateway_groups;
+            proxy_set_header X-Gateway-Assertion $gateway_assertion;
             proxy_set_header Host $http_host;
             proxy_pass http://%[4]s;
         }
@@ -195,8 +197,9 @@ func TestNginxForwardAuth(t *testing.T) {
 	g := harness.Start(t, harness.Options{Configure: func(c *config.Config) {
 		c.TrustedProxies = []string{"127.0.0.1/32"} // nginx
 		c.MFA.Require = "off"
+		c.Assertion.Enabled = true
 	}})
-	g.CreateUser(t, "alice", "user", "admin")
+	alice := g.CreateUser(t, "alice", "user", "admin")
 	base := startNginx(t, strings.TrimPrefix(g.URL, "http://"), strings.TrimPrefix(app.URL, "http://"))
 
 	jar, _ := cookiejar.New(nil)
@@ -243,7 +246,8 @@ func TestNginxForwardAuth(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != target {
 		t.Fatalf("sign-in through nginx: %d to %q: %.300s", resp.StatusCode, resp.Header.Get("Location"), readAll(t, resp))
 	}
-	resp = do(http.MethodGet, target, nil, "X-Forwarded-User", "mallory", "x-forwarded-groups", "root", "X_Forwarded_User", "eve")
+	resp = do(http.MethodGet, target, nil, "X-Forwarded-User", "mallory", "x-forwarded-groups", "root", "X_Forwarded_User", "eve",
+		"X-Gateway-Assertion", "forged")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("app through nginx with a session: %d", resp.StatusCode)
 	}
@@ -263,6 +267,14 @@ func TestNginxForwardAuth(t *testing.T) {
 	}
 	if got := identitySeen(&e); len(got) != 3 {
 		t.Errorf("app behind nginx got identity headers %q", got)
+	}
+	// The signed identity comes through /auth too, and the client's copy
+	// does not: it verifies with the key set nginx passes on from the
+	// gateway, for nginx's own origin.
+	if vs := e.Header.Values("X-Gateway-Assertion"); len(vs) != 1 {
+		t.Errorf("app behind nginx got assertions %q", vs)
+	} else if cl, _, err := verifyAssertion(vs[0], jwksKeys(t, base), base, "127.0.0.1", time.Now()); err != nil || cl.Subject != alice.ID {
+		t.Errorf("the assertion behind nginx: %v %+v", err, cl)
 	}
 
 	// Sign out through nginx: the next visit is sent to the login page again.

@@ -75,6 +75,9 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		h.Set(g.Config.Headers.User, cur.User.Username)
 		h.Set(g.Config.Headers.Email, cur.User.Email)
 		h.Set(g.Config.Headers.Groups, cur.User.GroupsHeader)
+		if !g.forwardAssertion(w, r, cur, path) {
+			return
+		}
 		w.WriteHeader(http.StatusOK)
 		return
 	case store.Unavailable:
