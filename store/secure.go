@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // SecureOptions describe who asks to secure an account and how.
@@ -20,7 +21,8 @@ type SecureOptions struct {
 }
 
 // SecureAccount is the answer to "This wasn't me": it signs every device
-// out, refuses sign-in with the password until the password is reset,
+// out, removes every passkey, refuses sign-in with the password until the
+// password is reset,
 // mails the person a reset link (ForgotResetTTL) and writes the activity
 // and the audit entry. The new-device alert's link and the account page's
 // new-sign-ins panel both call it. It returns ErrNotFound for an unknown
@@ -45,8 +47,19 @@ func (s *Store) SecureAccount(ctx context.Context, uid string, o SecureOptions) 
 	if err := signOut(ctx); err != nil && !errors.Is(err, ErrNotReplicated) {
 		return err
 	}
+	// Whoever was signed in could have added a passkey of their own (a
+	// recent sign-in is all that takes), which would outlive the sign-out
+	// and the password block: every passkey goes, the person adds theirs
+	// again after the reset.
+	removed, err := s.DeletePasskeys(ctx, uid)
+	if err != nil {
+		return err
+	}
 	detail := "you said a sign-in was not you (" + o.Via + "): every device was signed out, " +
 		"sign-in with the password is blocked until you set a new one, and a reset link was sent"
+	if removed > 0 {
+		detail += fmt.Sprintf("; %d passkey(s) removed (add yours again after the reset)", removed)
+	}
 	if err := s.AppendEventWith(ctx, uid, Event{Type: EventAccountSecured, IP: o.IP, Device: o.Agent, Detail: detail},
 		[]OutboxMessage{{Kind: MessageMail, Template: MailResetLink, Data: map[string]string{"why": "secured"}}}); err != nil {
 		return err
