@@ -21,8 +21,8 @@ import (
 //   - a sign-out of all devices (it must be newer than User.SignedOutBefore,
 //     which password changes and staff actions move too),
 //   - any change to the person's 2FA (it carries a digest of the encrypted
-//     secret and the recovery-code list: turning 2FA off and on, new
-//     recovery codes, using one, or a staff reset all change it).
+//     secret and the recovery-code list: turning 2FA off and on, replacing
+//     the authenticator app, new recovery codes, using one, or a staff reset all change it).
 // The cookie is scoped to the sign-in pages' path, so it is never sent to
 // the upstream app; it only ever stands in for the code, never the password.
 

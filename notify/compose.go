@@ -110,6 +110,9 @@ func (w *Worker) mailFor(m *store.OutboxMessage, u *store.User) templates.Mail {
 		mail.Advice = []string{notMe}
 	case store.EventMFAEnabled:
 		mail.Subject = "Two-step verification was turned on"
+		if strings.HasPrefix(e.Detail, "authenticator app replaced") {
+			mail.Subject = "Your authenticator app was replaced"
+		}
 		mail.Intro = "Two-step verification was turned on for your account: " + e.Detail + "."
 		mail.Advice = []string{notMe}
 	case store.EventMFADisabled:

@@ -541,7 +541,7 @@ func ConsoleUser(p ConsoleUserPage) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					templ_7745c5c3_Err = consoleActionForm(p.Path+"/2fa/reset", "mfa-reset", "Reset two-step verification", "danger",
-						"Turns two-step verification off for "+p.User.Username+" and signs them out everywhere: their authenticator app and recovery codes stop working. For someone who lost both.").Render(ctx, templ_7745c5c3_Buffer)
+						"Turns two-step verification off for "+p.User.Username+" and signs them out everywhere: their authenticator app and recovery codes stop working. For someone who lost both; someone who can still sign in moves to a new app themselves with \"Replace my authenticator\" on their two-step verification page.").Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}

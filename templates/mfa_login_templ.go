@@ -445,14 +445,14 @@ func MFARecoveryUsed(p MFARecoveryUsedPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, " left.</p><p>All your other devices were signed out, in case someone else has your phone.</p><p>If you lost your authenticator app, turn two-step verification off and on again to move to a new one, or get new recovery codes, on the <a href=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, " left.</p><p>All your other devices were signed out, in case someone else has your phone.</p><p>If you lost your authenticator app, use \"Replace my authenticator\" to move to a new one (your role need not allow turning it off), or get new recovery codes, on the <a href=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var22 string
 			templ_7745c5c3_Var22, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(p.Prefix + "/account/2fa")).ResolveURL(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/mfa_login.templ`, Line: 116, Col: 192}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/mfa_login.templ`, Line: 116, Col: 221}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var22)
 			if templ_7745c5c3_Err != nil {

@@ -30,7 +30,9 @@ func (h *Handler) mfaRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+p+"/account/2fa/confirm", h.WithUser(h.confirmMFASetup))
 	mux.HandleFunc("POST "+p+"/account/2fa/recovery", h.WithUser(h.renewRecoveryCodes))
 	mux.HandleFunc("POST "+p+"/account/2fa/disable", h.WithUser(h.disableMFA))
-	h.apiMFARoutes(mux) // api_me_2fa.go
+	mux.HandleFunc("POST "+p+"/account/2fa/replace", h.WithUser(h.startMFAReplace))           // account_2fa_replace.go
+	mux.HandleFunc("POST "+p+"/account/2fa/replace/confirm", h.WithUser(h.confirmMFAReplace)) // account_2fa_replace.go
+	h.apiMFARoutes(mux)                                                                       // api_me_2fa.go
 }
 
 // mfaError is a refused 2FA action: a status, a stable code for the API and
@@ -51,7 +53,7 @@ var (
 	errMFAOff = &mfaError{http.StatusForbidden, "mfa_off",
 		"Two-step verification is turned off on this server.", ""}
 	errMFAAlreadyOn = &mfaError{http.StatusConflict, "mfa_already_enabled",
-		"Two-step verification is already on. Turn it off first to move to another app.", ""}
+		"Two-step verification is already on. To move to another app, use \"Replace my authenticator\" on the two-step verification page.", ""}
 	errMFANotOn = &mfaError{http.StatusConflict, "mfa_not_enabled",
 		"Two-step verification is not on.", ""}
 	errMFANoSetup = &mfaError{http.StatusConflict, "no_setup_in_progress",
@@ -122,6 +124,8 @@ func (h *Handler) showMFA(w http.ResponseWriter, r *http.Request, p *store.Princ
 	switch r.URL.Query().Get("m") {
 	case "disabled":
 		page.Notice = "Two-step verification is off. Your other devices were signed out."
+	case "replaced":
+		page.Notice = "Your new authenticator app is in use; the old one's codes no longer work. Your other devices were signed out."
 	}
 	if page.Unavailable && !page.Enabled {
 		page.Notice = "Two-step verification is turned off on this server."
