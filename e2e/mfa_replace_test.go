@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/internal/testkit/harness"
 	"github.com/authgate/gateway/store"
 )
@@ -51,6 +52,18 @@ func TestMFAReplaceAuthenticator(t *testing.T) {
 
 	key := mfaStartReplace(t, c)
 	newApp := newMFAApp(t, key)
+	// The new key waits server-side, encrypted, for at most 10 minutes.
+	rdb := g.Redis.Client(t)
+	keys, _ := rdb.Keys(t.Context(), "gw:mfareplace:*").Result()
+	if len(keys) != 1 {
+		t.Fatalf("replacements in Redis: %v", keys)
+	}
+	if ttl := rdb.TTL(t.Context(), keys[0]).Val(); ttl <= 0 || ttl > 10*time.Minute {
+		t.Fatalf("the new key waits %v", ttl)
+	}
+	if v := rdb.Get(t.Context(), keys[0]).Val(); v == "" || strings.Contains(v, key) {
+		t.Fatal("the new key is kept in clear")
+	}
 	// Until the new app is confirmed, the old one signs in.
 	other := g.NewClient(t)
 	mfaPasswordStep(t, other, "eve")
@@ -125,4 +138,25 @@ func TestMFAReplaceBySupport(t *testing.T) {
 	mfaPasswordStep(t, wrongNow, "sam")
 	mfaWantRefused(t, mfaSubmit(t, wrongNow, oldApp.now()), http.StatusUnauthorized, "not right")
 	mfaWantSignedIn(t, mfaSubmit(t, wrongNow, newApp.code()), "support's new code")
+}
+
+func TestMFAReplaceMailsAlert(t *testing.T) {
+	g, box := mailGateway(t, func(c *config.Config) { c.MFA.Require = "optional" })
+	g.CreateUser(t, "alice")
+	c := mailLoginOK(t, g, "alice", harness.TestPassword, "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0")
+	resp := mfaPostJSON(t, c, "/.gateway/api/v1/me/2fa/setup", "")
+	var setup struct{ Secret string }
+	mfaDecode(t, resp, &setup)
+	oldApp := newMFAApp(t, setup.Secret)
+	if resp := mfaPostJSON(t, c, "/.gateway/api/v1/me/2fa/confirm", `{"code":"`+oldApp.code()+`"}`); resp.StatusCode != http.StatusOK {
+		t.Fatalf("enrol: %d", resp.StatusCode)
+	}
+	newApp := newMFAApp(t, mfaStartReplace(t, c))
+	if resp := c.PostForm(t, "/.gateway/account/2fa/replace/confirm", url.Values{"code": {newApp.code()}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("confirm: %d", resp.StatusCode)
+	}
+	m := box.Await(t, "alice@example.com", "Your authenticator app was replaced", mailBound)
+	if !strings.Contains(m.Text, "authenticator app replaced") {
+		t.Errorf("alert text does not say what happened: %.300q", m.Text)
+	}
 }
