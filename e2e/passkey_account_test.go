@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/internal/testkit/browsertest"
 	"github.com/authgate/gateway/internal/testkit/harness"
 )
@@ -143,5 +144,54 @@ func readBrowserJSON(t *testing.T, ctx context.Context, url string, v any) {
 	}
 	if err := json.Unmarshal([]byte(body), v); err != nil {
 		t.Fatalf("decode %s: %v: %.300s", url, err, body)
+	}
+}
+
+// A route that asks for a second factor (mfa: required) lets a session
+// without one pass with the account's passkey, even when the account has
+// no authenticator app: the step offers the passkey instead of sending
+// the person to set an app up.
+func TestPasskeyPassesARouteSecondFactorStep(t *testing.T) {
+	g := harness.Start(t, harness.Options{Configure: func(c *config.Config) {
+		c.MFA.Require = config.MFAOptional
+		c.Routes = []config.Route{
+			{PathPrefix: "/admin/", Upstream: c.Upstream, RouteRules: config.RouteRules{MFA: "required"}},
+			{PathPrefix: "/", Upstream: c.Upstream},
+		}
+	}})
+	g.CreateUser(t, "quinn")
+	base := passkeyURL(g.URL)
+	ctx := browsertest.New(t)
+	addAuthenticator(t, ctx)
+	noAutofill(t, ctx)
+
+	// Signed in with the password only, then a passkey added: this
+	// session has no second factor.
+	passkeyPasswordLogin(t, ctx, base, "quinn", "/.gateway/account", http.StatusOK)
+	addPasskeyOnAccountPage(t, ctx, base, "Quinn's laptop")
+
+	resp, err := chromedp.RunResponse(ctx, chromedp.Navigate(base+"/admin/x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(resp.URL, "/.gateway/login/confirm") {
+		t.Fatalf("the admin route led to %s, want the confirm page", resp.URL)
+	}
+	if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.ID("stepup_continue"))); err != nil {
+		t.Fatalf("continue on the confirm page: %v", err)
+	}
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(loc, "/2fa/setup") || !strings.Contains(loc, "/.gateway/login/2fa") {
+		t.Fatalf("the second-factor step for an account with a passkey is %s, want the code step offering the passkey", loc)
+	}
+	passkeyClick(t, ctx, "passkey-step", http.StatusOK)
+	if !appSawUser(t, ctx, "quinn") {
+		t.Fatal("after the passkey the admin route did not reach the app as quinn")
+	}
+	if loc, err = chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.HasSuffix(loc, "/admin/x") {
+		t.Fatalf("after the passkey the browser is at %s (%v), want /admin/x", loc, err)
 	}
 }

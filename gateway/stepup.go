@@ -102,12 +102,20 @@ func (g *Gateway) startMFAStepUp(w http.ResponseWriter, r *http.Request, cur *st
 		g.continueSignedIn(w, r, &cur.Claims, rd, http.StatusSeeOther)
 		return
 	}
+	ctx := r.Context()
+	// An account with a passkey answers on the code step with it (the
+	// step offers it), as at sign-in (secondStep), even without an app.
+	n, err := g.passkeyCount(ctx, &store.User{ID: cur.Claims.UserID})
+	if err != nil {
+		g.Log.Error("step-up: count passkeys", "err", err.Error())
+		g.unavailable(w, r)
+		return
+	}
 	pending, target := store.PendingCode, g.prefix+"/login/2fa"
-	if !cur.User.MFAEnabled {
+	if !cur.User.MFAEnabled && n == 0 {
 		pending, target = store.PendingEnroll, g.prefix+"/login/2fa/setup"
 	}
-	ctx := r.Context()
-	_, err := g.Sessions.Issue(ctx, w, store.IssueOptions{
+	_, err = g.Sessions.Issue(ctx, w, store.IssueOptions{
 		UserID: cur.Claims.UserID, AuthAt: time.Unix(0, cur.Claims.AuthAt), Pending: pending,
 		IP: g.clientIP(r), Agent: r.UserAgent(),
 	})
