@@ -126,6 +126,10 @@ type Redis struct {
 	// costs a request at most this long before it fails closed. The feed
 	// follower's blocking read waits its block time plus this.
 	Timeout Duration `yaml:"timeout"`
+	// ActivityLimit is how many events each person's activity stream
+	// keeps (XADD MAXLEN ~, so Redis may keep a few more); older ones are
+	// dropped as new ones arrive.
+	ActivityLimit int64 `yaml:"activity_limit"`
 }
 
 // Cookie configures the session cookie.

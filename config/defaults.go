@@ -19,6 +19,8 @@ const (
 	// DefaultRedisTimeout is redis.timeout: short enough that a hung Redis
 	// answers a protected request with 503 well within a second.
 	DefaultRedisTimeout = 500 * time.Millisecond
+	// DefaultActivityLimit is redis.activity_limit: events kept per person.
+	DefaultActivityLimit = 500
 	// DefaultUITitle is ui.title: the name in the header of every page.
 	DefaultUITitle = "Sign-in gateway"
 )
@@ -48,7 +50,7 @@ func Defaults() Config {
 			ReauthWindow:     Duration{10 * time.Minute},
 			LastSeenInterval: Duration{time.Minute},
 		},
-		Redis: Redis{WaitReplicas: 1, WaitTimeout: Duration{500 * time.Millisecond}, Timeout: Duration{DefaultRedisTimeout}},
+		Redis: Redis{WaitReplicas: 1, WaitTimeout: Duration{500 * time.Millisecond}, Timeout: Duration{DefaultRedisTimeout}, ActivityLimit: DefaultActivityLimit},
 		Headers: Headers{
 			User:      "X-Forwarded-User",
 			Email:     "X-Forwarded-Email",

@@ -33,6 +33,7 @@ func TestDefaults(t *testing.T) {
 		{"upstream", d.Upstream, ""},
 		{"redis.url", d.Redis.URL, ""},
 		{"redis.timeout", d.Redis.Timeout.Duration, 500 * time.Millisecond},
+		{"redis.activity_limit", d.Redis.ActivityLimit, int64(500)},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -66,6 +67,7 @@ func TestSettingsEnvNames(t *testing.T) {
 		"listen":                "GATEWAY_LISTEN",
 		"redis.url":             "GATEWAY_REDIS_URL",
 		"redis.timeout":         "GATEWAY_REDIS_TIMEOUT",
+		"redis.activity_limit":  "GATEWAY_REDIS_ACTIVITY_LIMIT",
 		"cookie.secure":         "GATEWAY_COOKIE_SECURE",
 		"session.idle_timeout":  "GATEWAY_SESSION_IDLE_TIMEOUT",
 		"public_paths":          "GATEWAY_PUBLIC_PATHS",
@@ -95,8 +97,8 @@ func TestSettingsEnvNames(t *testing.T) {
 			t.Errorf("%s → %q, want %q", k, got[k], env)
 		}
 	}
-	if len(got) != 70 {
-		t.Errorf("got %d settings, want 70 (one per leaf of Config)", len(got))
+	if len(got) != 71 {
+		t.Errorf("got %d settings, want 71 (one per leaf of Config)", len(got))
 	}
 }
 

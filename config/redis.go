@@ -19,6 +19,14 @@ const (
 	MaxRedisTimeout = 10 * time.Second
 )
 
+// Bounds of redis.activity_limit: enough for the account page's recent
+// activity and a month's chart, and not so many that one person's stream
+// grows without bound.
+const (
+	MinActivityLimit = 50
+	MaxActivityLimit = 100000
+)
+
 // redisSchemes are the accepted redis.url schemes; the rediss- forms of
 // sentinel and cluster use TLS, as the store supports.
 var redisSchemes = []string{"redis", "rediss", "redis-sentinel", "rediss-sentinel", "redis-cluster", "rediss-cluster"}
@@ -75,6 +83,9 @@ func (c *Config) validateRedis() error {
 	}
 	if d := c.Redis.Timeout.Duration; d < MinRedisTimeout || d > MaxRedisTimeout {
 		return keyErr("redis.timeout", "is %s; must be between %s and %s (e.g. \"500ms\"): a hung Redis holds requests this long before they fail", c.Redis.Timeout, Duration{MinRedisTimeout}, Duration{MaxRedisTimeout})
+	}
+	if n := c.Redis.ActivityLimit; n < MinActivityLimit || n > MaxActivityLimit {
+		return keyErr("redis.activity_limit", "is %d; must be between %d and %d events per person, e.g. 500", n, MinActivityLimit, MaxActivityLimit)
 	}
 	return nil
 }

@@ -86,6 +86,8 @@ func TestValidateRejects(t *testing.T) {
 		{"redis timeout zero", func(c *Config) { c.Redis.Timeout = Duration{0} }, "redis.timeout", "GATEWAY_REDIS_TIMEOUT", "500ms"},
 		{"redis timeout tiny", func(c *Config) { c.Redis.Timeout = Duration{time.Millisecond} }, "redis.timeout", "GATEWAY_REDIS_TIMEOUT", "50ms"},
 		{"redis timeout huge", func(c *Config) { c.Redis.Timeout = Duration{time.Minute} }, "redis.timeout", "GATEWAY_REDIS_TIMEOUT", "10s"},
+		{"activity limit tiny", func(c *Config) { c.Redis.ActivityLimit = 10 }, "redis.activity_limit", "GATEWAY_REDIS_ACTIVITY_LIMIT", "between 50 and 100000"},
+		{"activity limit huge", func(c *Config) { c.Redis.ActivityLimit = 1 << 40 }, "redis.activity_limit", "GATEWAY_REDIS_ACTIVITY_LIMIT", "e.g. 500"},
 		{"redis sentinel no master", func(c *Config) { c.Redis.URL = "redis-sentinel://s1:26379" }, "redis.url", "GATEWAY_REDIS_URL", "master_name"},
 		{"route host with port", func(c *Config) {
 			c.Routes = []Route{{Host: "app.example.com:8443", PathPrefix: "/", Upstream: "http://a:1"}}

@@ -34,6 +34,9 @@ func (e *env) sessions(ctx context.Context, args []string) error {
 	}
 	defer st.Close()
 	st.WaitReplicas, st.WaitTimeout = cfg.Redis.WaitReplicas, cfg.Redis.WaitTimeout.Duration
+	if cfg.Redis.ActivityLimit > 0 {
+		st.ActivityLimit = cfg.Redis.ActivityLimit
+	}
 	if _, err := st.EndAllSessions(ctx); err != nil {
 		if errors.Is(err, store.ErrNotReplicated) {
 			return fmt.Errorf("every session is ended on the Redis master, but no replica confirmed it within redis.wait_timeout; run the command again once the replicas are back: %w", err)

@@ -39,6 +39,9 @@ func (e *env) users(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
+	if cfg.Redis.ActivityLimit > 0 {
+		st.ActivityLimit = cfg.Redis.ActivityLimit
+	}
 	hasher := passwords.NewHasher(passwords.DefaultParams(), 0)
 	sub, rest := args[0], args[1:]
 	switch sub {

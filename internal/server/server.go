@@ -106,6 +106,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		return nil, err
 	}
 	st.WaitReplicas, st.WaitTimeout = cfg.Redis.WaitReplicas, cfg.Redis.WaitTimeout.Duration
+	st.ActivityLimit = cfg.Redis.ActivityLimit
 	st.SessionLifetime = cfg.Session.Lifetime.Duration
 	a := &App{Config: cfg, Log: log, Store: st, done: make(chan struct{})}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
