@@ -20,6 +20,7 @@ func (h *Handler) accountRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+p+"/account/sessions/{id}/revoke", h.WithUser(h.submitRevokeSession))
 	mux.HandleFunc("POST "+p+"/account/sessions/{id}/rename", h.WithUser(h.submitRenameSession))
 	mux.HandleFunc("POST "+p+"/account/signout-all", h.WithUser(h.submitSignOutAll))
+	mux.HandleFunc("GET "+p+"/account/activity", h.WithUser(h.showTimeline)) // account_timeline.go
 	mux.HandleFunc("GET "+p+"/account/password", h.WithUser(h.showPasswordPage))
 	mux.HandleFunc("POST "+p+"/account/password", h.WithUser(h.submitPassword))
 }
