@@ -161,6 +161,14 @@ func TestEveryPageIsAccessible(t *testing.T) {
 	visit("two-step verification page", "/account/2fa")
 	visit("e-mail and alerts page", "/account/email")
 	visit("passkeys page", "/account/passkeys")
+	visit("activity timeline with its chart", "/account/activity")
+	// The static script (allowed by the page's CSP) turned the UTC times
+	// into local ones with "… ago", keeping UTC on hover.
+	shown, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(function(){var t=document.querySelector("#timeline time");return t.dataset.shown+"|"+t.title+"|"+t.textContent})()`))
+	if f := strings.Split(shown, "|"); err != nil || len(f) != 3 || f[0] != "local" || !strings.HasSuffix(f[1], "UTC") || strings.HasSuffix(f[2], "UTC") || !strings.Contains(f[2], "(") {
+		t.Errorf("activity time in the browser = %q, %v; want local time with how long ago, UTC in the title", shown, err)
+	}
+	visit("activity timeline, failures only", "/account/activity?show=failures")
 
 	visit("console home and search by address", "/admin?q=127.0.0.1")
 	visit("console page of a locked account with a long name", "/admin/users/locked.out.person.with.a.long.name")

@@ -190,4 +190,3 @@ func activityChart(since time.Time, events []store.Event) []templates.HourBar {
 	}
 	return bars
 }
-
