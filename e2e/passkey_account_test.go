@@ -195,3 +195,40 @@ func TestPasskeyPassesARouteSecondFactorStep(t *testing.T) {
 		t.Fatalf("after the passkey the browser is at %s (%v), want /admin/x", loc, err)
 	}
 }
+
+// A route's `reauth` is passed with a passkey as well as with the
+// password: the confirm page offers the account's passkey, and after it
+// the page opens.
+func TestPasskeyPassesARouteReauth(t *testing.T) {
+	clock := &harness.Clock{}
+	g := harness.Start(t, harness.Options{Clock: clock, Configure: func(c *config.Config) {
+		c.MFA.Require = config.MFAOptional
+		c.Routes = []config.Route{
+			{PathPrefix: "/admin/", Upstream: c.Upstream, RouteRules: config.RouteRules{Reauth: config.Duration{Duration: 5 * time.Minute}}},
+			{PathPrefix: "/", Upstream: c.Upstream},
+		}
+	}})
+	g.CreateUser(t, "rita")
+	base := passkeyURL(g.URL)
+	ctx := browsertest.New(t)
+	addAuthenticator(t, ctx)
+	noAutofill(t, ctx)
+	passkeyPasswordLogin(t, ctx, base, "rita", "/.gateway/account", http.StatusOK)
+	addPasskeyOnAccountPage(t, ctx, base, "Rita's phone")
+
+	clock.Advance(6 * time.Minute)
+	resp, err := chromedp.RunResponse(ctx, chromedp.Navigate(base+"/admin/x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(resp.URL, "/.gateway/login/confirm?need=password") {
+		t.Fatalf("a stale sign-in on the admin route led to %s, want the confirm page", resp.URL)
+	}
+	passkeyClick(t, ctx, "reauth-passkey", http.StatusOK)
+	if !appSawUser(t, ctx, "rita") {
+		t.Fatal("after the passkey the admin route did not reach the app as rita")
+	}
+	if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.HasSuffix(loc, "/admin/x") {
+		t.Fatalf("after the passkey the browser is at %s (%v), want /admin/x", loc, err)
+	}
+}

@@ -20,6 +20,10 @@ import (
 func (g *Gateway) confirmRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+g.prefix+"/login/confirm", g.showConfirm)
 	mux.HandleFunc("POST "+g.prefix+"/login/confirm", g.submitConfirm)
+	if g.Passkeys != nil && g.Config.PasskeysOn() {
+		mux.HandleFunc("POST "+g.prefix+"/login/confirm/passkey/begin", g.beginConfirmPasskey) // stepup_passkey.go
+		mux.HandleFunc("POST "+g.prefix+"/login/confirm/passkey", g.finishConfirmPasskey)
+	}
 }
 
 // confirmSession finds the fully signed-in session the confirm page needs;
@@ -65,10 +69,12 @@ func (g *Gateway) showConfirm(w http.ResponseWriter, r *http.Request) {
 
 // renderConfirmPassword is admin's "Confirm it's you" form, posting here.
 func (g *Gateway) renderConfirmPassword(w http.ResponseWriter, r *http.Request, status int, cur *store.Principal, rd, errMsg string) {
-	g.render(w, r, status, templates.Reauth(templates.ReauthPage{
+	page := templates.ReauthPage{
 		Chrome: g.confirmChrome(cur), Action: g.prefix + "/login/confirm", What: "open this page",
-		Fields: []templates.ReauthField{{Name: "need", Value: "password"}, {Name: "rd", Value: rd}}, Error: errMsg,
-	}))
+		Fields: []templates.ReauthField{{Name: "need", Value: "password"}, {Name: "rd", Value: rd}}, Error: errMsg, RD: rd,
+	}
+	g.confirmPasskeyOffer(w, r, cur, &page) // stepup_passkey.go
+	g.render(w, r, status, templates.Reauth(page))
 }
 
 func (g *Gateway) confirmChrome(cur *store.Principal) templates.Chrome {

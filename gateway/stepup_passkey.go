@@ -1,0 +1,122 @@
+package gateway
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/authgate/gateway/admin/web"
+	"github.com/authgate/gateway/store"
+	"github.com/authgate/gateway/store/passkeys"
+	"github.com/authgate/gateway/templates"
+)
+
+// A route's `reauth` may be passed with a passkey instead of the password
+// when the account has one: the confirm page offers it, the ceremony is
+// bound to the signed-in session, and a verified answer (user verification
+// required, as at sign-in) counts as a fresh sign-in with a second factor.
+
+// confirmPasskeyBinding keys the ceremony of the confirm page: the session
+// it confirms, apart from any sign-in step's binding.
+func confirmPasskeyBinding(cur *store.Principal) string { return "confirm:" + cur.Claims.SessionID }
+
+// confirmPasskeyOffer fills page's passkey choice when the account has a
+// passkey for this host, and lets the page run the gateway's script.
+func (g *Gateway) confirmPasskeyOffer(w http.ResponseWriter, r *http.Request, cur *store.Principal, page *templates.ReauthPage) {
+	if on, _ := g.passkeysOffered(r); !on {
+		return
+	}
+	if n, err := g.passkeyCount(r.Context(), &store.User{ID: cur.Claims.UserID}); err != nil || n == 0 {
+		return
+	}
+	allowOwnScripts(w)
+	page.PasskeyAction = g.prefix + "/login/confirm/passkey"
+	page.PasskeyBegin = g.prefix + "/login/confirm/passkey/begin"
+}
+
+// beginConfirmPasskey answers the options of the confirm page's ceremony.
+func (g *Gateway) beginConfirmPasskey(w http.ResponseWriter, r *http.Request) {
+	cur, outcome := g.Sessions.Authenticate(r)
+	if outcome == store.Unavailable {
+		g.unavailable(w, r)
+		return
+	}
+	if outcome != store.Valid {
+		web.WriteJSONError(w, http.StatusUnauthorized, "unauthenticated", "Sign in first.")
+		return
+	}
+	u, err := g.Users.FindUserByID(r.Context(), cur.Claims.UserID)
+	if err != nil {
+		web.WriteJSONError(w, http.StatusUnauthorized, "unauthenticated", "Sign in first.")
+		return
+	}
+	rp, err := g.passkeyParty(r)
+	if err != nil {
+		web.WriteJSONError(w, http.StatusConflict, "passkeys_unavailable", passkeys.MsgIPHost)
+		return
+	}
+	opts, err := g.Passkeys.BeginStep(r.Context(), rp, u, confirmPasskeyBinding(cur))
+	if errors.Is(err, passkeys.ErrNoPasskey) {
+		web.WriteJSONError(w, http.StatusConflict, "no_passkey", "Your account has no passkey for this site.")
+		return
+	}
+	if err != nil {
+		g.Log.Error("step-up passkey: begin", "err", err.Error())
+		web.WriteJSONError(w, http.StatusServiceUnavailable, "unavailable", "Passkeys are unavailable right now. Try again in a few seconds.")
+		return
+	}
+	writeCeremonyOptions(w, opts)
+}
+
+// finishConfirmPasskey checks the answer and, when right, issues the
+// session anew with a fresh sign-in time and a second factor, then goes
+// on to rd.
+func (g *Gateway) finishConfirmPasskey(w http.ResponseWriter, r *http.Request) {
+	body, rd, asJSON, err := passkeyAnswer(w, r)
+	if err != nil {
+		g.renderErrorPage(w, r, http.StatusBadRequest, "bad_request", "Bad request", "The form could not be read.")
+		return
+	}
+	rd = g.cleanRD(rd)
+	cur := g.confirmSession(w, r, rd)
+	if cur == nil {
+		return
+	}
+	fail := func(status int, msg string) {
+		if asJSON || !web.WantsHTML(r) {
+			web.WriteJSONError(w, status, "passkey_refused", msg)
+			return
+		}
+		g.renderConfirmPassword(w, r, status, cur, rd, msg)
+	}
+	if len(body) == 0 {
+		fail(http.StatusBadRequest, msgPasskeyMissing)
+		return
+	}
+	a, err := g.Passkeys.OpenAssertion(r.Context(), passkeys.KindStep, confirmPasskeyBinding(cur), cur.Claims.UserID, body)
+	if errors.Is(err, passkeys.ErrNoCeremony) {
+		fail(http.StatusBadRequest, msgPasskeyExpired)
+		return
+	}
+	if err != nil {
+		g.Log.Error("step-up passkey: open answer", "err", err.Error())
+		g.unavailable(w, r)
+		return
+	}
+	res, ok := g.verifyPasskey(w, r, a, "confirm", fail)
+	if !ok {
+		return
+	}
+	ip := g.clientIP(r)
+	claims, err := g.Sessions.Reissue(r.Context(), w, cur, g.Sessions.Now(), true, ip, r.UserAgent())
+	if err != nil {
+		g.Log.Error("step-up passkey: issue session", "err", err.Error())
+		g.unavailable(w, r)
+		return
+	}
+	g.Log.Info("authentication_succeeded", "step", "confirm", "username", cur.User.Username, "client_ip", ip, "factor", "passkey")
+	g.event(r, cur.Claims.UserID, store.Event{Type: store.EventSignIn, Detail: "confirmed with passkey " + passkeyLabel(res.Passkey) + " for a page"})
+	if asJSON {
+		w = &jsonRedirect{ResponseWriter: w}
+	}
+	g.continueSignedIn(w, r, claims, rd, http.StatusSeeOther)
+}
