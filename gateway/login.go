@@ -138,8 +138,8 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 		g.unavailable(w, r)
 		return
 	}
-	g.noteNewDevice(r, u, pending == store.PendingCode) // new_device.go
-	g.markKnownBrowser(w, r, u)                         // throttle_browser.go
+	newDevice := g.noteNewDevice(r, u, pending == store.PendingCode) // new_device.go
+	g.markKnownBrowser(w, r, u)                                      // throttle_browser.go
 	claims, err := g.Sessions.Issue(r.Context(), w, store.IssueOptions{
 		UserID: u.ID, Pending: pending, MFA: remembered, IP: ip, Agent: r.UserAgent(),
 	})
@@ -148,6 +148,7 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 		g.unavailable(w, r)
 		return
 	}
+	g.recordNewSignIn(r, u.ID, claims.SessionID, newDevice) // new_device.go
 	if pending != store.PendingNone {
 		g.Metrics.SignIns.WithLabelValues("password_ok_2fa_due").Inc()
 		http.Redirect(w, r, g.pendingTarget(pending)+"?rd="+url.QueryEscape(rd), http.StatusSeeOther)

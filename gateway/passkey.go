@@ -209,7 +209,7 @@ func (g *Gateway) finishPasskeySignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.endPreviousSession(r)
-	g.noteNewDevice(r, u, false)
+	newDevice := g.noteNewDevice(r, u, false)
 	g.markKnownBrowser(w, r, u)
 	claims, err := g.Sessions.Issue(r.Context(), w, store.IssueOptions{UserID: u.ID, MFA: true, IP: ip, Agent: r.UserAgent()})
 	if err != nil {
@@ -217,6 +217,7 @@ func (g *Gateway) finishPasskeySignIn(w http.ResponseWriter, r *http.Request) {
 		g.unavailable(w, r)
 		return
 	}
+	g.recordNewSignIn(r, u.ID, claims.SessionID, newDevice)
 	g.Metrics.SignIns.WithLabelValues("success").Inc()
 	g.Log.Info("authentication_succeeded", "username", u.Username, "client_ip", ip, "factor", "passkey")
 	g.event(r, u.ID, store.Event{Type: store.EventSignIn, Detail: "passkey " + passkeyLabel(res.Passkey)})

@@ -420,10 +420,20 @@ func (s *Sessions) Reissue(ctx context.Context, w http.ResponseWriter, cur *stor
 	if err != nil {
 		return nil, err
 	}
+	if mv, ok := s.store.(newSignInMover); ok {
+		// Best effort: at worst the device is shown as a signed-out one.
+		_ = mv.MoveNewSignIn(ctx, cur.Claims.UserID, cur.Claims.SessionID, c.SessionID)
+	}
 	if err := s.Revoke(ctx, cur.Claims.UserID, cur.Claims.SessionID, cur.Claims.Created); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// newSignInMover keeps a device's unanswered new sign-in (new_device.go)
+// with it when its session id changes.
+type newSignInMover interface {
+	MoveNewSignIn(ctx context.Context, uid, from, to string) error
 }
 
 // InvalidateUser makes this replica reload a user's state at once (after a

@@ -37,6 +37,7 @@ const (
 	prefixHandoff    = "gw:handoff:"            // string per sign-in handoff code, keyed by sha256 hex of the code
 	prefixSessionWhy = "gw:why:{"               // string per revoked session: why it ended (endreason.go)
 	prefixMFAReplace = "gw:mfareplace:{"        // string per sign-in: sealed new TOTP secret awaiting its first code (mfareplace.go)
+	prefixNewSignIns = "gw:newsignins:{"        // hash per user: session id -> unanswered new sign-in (newsignin.go)
 
 	// Console dashboard indexes (dashboard.go): each bounded and trimmed as
 	// it is written, so the console home page reads a few small keys

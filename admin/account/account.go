@@ -23,6 +23,7 @@ func (h *Handler) accountRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+p+"/account/activity", h.WithUser(h.showTimeline)) // account_timeline.go
 	mux.HandleFunc("GET "+p+"/account/password", h.WithUser(h.showPasswordPage))
 	mux.HandleFunc("POST "+p+"/account/password", h.WithUser(h.submitPassword))
+	h.newSignInRoutes(mux) // the new-sign-ins panel's answers: account_newsignins.go
 }
 
 // accountActivityLimit is how many events the page shows.
@@ -35,6 +36,7 @@ var accountNotices = map[string]string{
 	"renamed":          "The device name was saved.",
 	"signed_out_all":   "All other devices were signed out. This device stays signed in.",
 	"password_changed": "Your password was changed and every other device was signed out.",
+	"new_signin_ok":    "Thanks. That sign-in is no longer listed.",
 }
 
 func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request, p *store.Principal) {
@@ -86,16 +88,12 @@ func (h *Handler) accountPage(ctx context.Context, p *store.Principal) (template
 			Place: h.Places.Lookup(e.IP), Detail: e.Detail, Actor: e.Actor, Alert: eventAlert(e),
 		}
 		page.Activity = append(page.Activity, row)
-		if e.Type == store.EventNewDevice && h.Now().Sub(e.Time) < newDeviceAlertFor {
-			page.NewDevices = append(page.NewDevices, row)
-		}
+	}
+	if page.NewDevices, err = h.newSignInRows(ctx, p, sessions); err != nil {
+		return templates.AccountPage{}, err
 	}
 	return page, nil
 }
-
-// newDeviceAlertFor is how long a sign-in from a new browser stays at the
-// top of the page as an alert (it stays in the activity list after that).
-const newDeviceAlertFor = 14 * 24 * time.Hour
 
 // deviceRows are the sessions as the page and the API show them, newest
 // activity first. The device asking is in use right now, whatever its last

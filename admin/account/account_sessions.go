@@ -67,6 +67,8 @@ func (h *Handler) revokeOwnSession(ctx context.Context, r *http.Request, p *stor
 	if err := h.Sessions.RevokeByID(ctx, uid, sid, store.EndReason{Code: store.EndRevokedByYou}); err != nil {
 		return false, err
 	}
+	// Signing a device out answers its new-sign-in entry: it is not asked about again.
+	_ = h.Store.DismissNewSignIn(ctx, uid, sid)
 	what := web.DeviceLabel(sess.UserAgent)
 	if sess.Name != "" {
 		what = sess.Name + ", " + what
