@@ -1092,7 +1092,7 @@ func accountNewDevices(p AccountPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 94, "</ul><p class=\"muted\">“No, secure my account” signs out every device, this one too, and blocks sign-in with your password until you set a new one with the link we e-mail you.</p></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 94, "</ul><p class=\"muted\">“No, secure my account” signs out every device, this one too, removes every passkey and blocks sign-in with your password until you set a new one with the link we e-mail you.</p></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
