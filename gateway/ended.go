@@ -58,6 +58,11 @@ func (s *Sessions) adoptIfKept(w http.ResponseWriter, r *http.Request, raw strin
 		return false
 	}
 	next, err := s.store.FindKeptSuccessor(r.Context(), c.UserID, c.SessionID)
+	if errors.Is(err, store.ErrSuccessorPending) {
+		// The request that replaces it has made its cut (which is why
+		// this one found the session ended) but not its new session yet.
+		next, err = s.waitKeptSuccessor(r.Context(), c.UserID, c.SessionID)
+	}
 	if err != nil || next.UserID != c.UserID {
 		return false
 	}

@@ -384,19 +384,26 @@ func (s *Sessions) SignOutEverywhere(ctx context.Context, w http.ResponseWriter,
 // request that replaces session sid to record its successor and sets that
 // session's cookie on w.
 func (s *Sessions) adoptKeptSuccessor(ctx context.Context, w http.ResponseWriter, uid, sid string) error {
+	c, err := s.waitKeptSuccessor(ctx, uid, sid)
+	if err != nil {
+		return err
+	}
+	return s.Adopt(w, c)
+}
+
+// waitKeptSuccessor returns the session that replaced sid, waiting (a few
+// seconds at most) while the request replacing it has not recorded it yet.
+func (s *Sessions) waitKeptSuccessor(ctx context.Context, uid, sid string) (*store.Claims, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	for {
 		c, err := s.store.FindKeptSuccessor(ctx, uid, sid)
-		if err == nil {
-			return s.Adopt(w, c)
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return err
+		if err == nil || (!errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrSuccessorPending)) {
+			return c, err
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil, ctx.Err()
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

@@ -140,12 +140,20 @@ func (s *Store) SetKeptSuccessor(ctx context.Context, uid, sid string, c *Claims
 	return s.rdb.Set(ctx, keyKeptSuccessor(uid, sid), b, keptSuccessorTTL).Err()
 }
 
-// FindKeptSuccessor returns the session that replaced sid, ErrNotFound
-// while it is not recorded yet.
+// ErrSuccessorPending: a request is replacing the session right now
+// (ClaimKeptSuccessor) and has not recorded the successor yet.
+var ErrSuccessorPending = errors.New("successor of the kept session not recorded yet")
+
+// FindKeptSuccessor returns the session that replaced sid; ErrNotFound
+// when no sign-out everywhere kept it, ErrSuccessorPending while one is
+// replacing it.
 func (s *Store) FindKeptSuccessor(ctx context.Context, uid, sid string) (*Claims, error) {
 	b, err := s.rdb.Get(ctx, keyKeptSuccessor(uid, sid)).Bytes()
-	if errors.Is(err, redis.Nil) || (err == nil && len(b) == 0) {
+	if errors.Is(err, redis.Nil) {
 		return nil, ErrNotFound
+	}
+	if err == nil && len(b) == 0 {
+		return nil, ErrSuccessorPending
 	}
 	if err != nil {
 		return nil, err
