@@ -71,10 +71,10 @@ func chartLayout(bars []HourBar) (rects []chartRect, xLabels, yLabels []chartLab
 	return rects, xLabels, yLabels
 }
 
-// chartSummary is the chart in one sentence, for screen readers.
-func chartSummary(bars []HourBar) string {
-	var in, failed int64
-	busiest := -1
+// barTotals adds up the bars of a chart and finds the one with the most
+// failed attempts (-1 when none failed), for its summary in words.
+func barTotals(bars []HourBar) (in, failed int64, busiest int) {
+	busiest = -1
 	for i, b := range bars {
 		in += b.SignIns
 		failed += b.Failed
@@ -82,6 +82,12 @@ func chartSummary(bars []HourBar) string {
 			busiest = i
 		}
 	}
+	return in, failed, busiest
+}
+
+// chartSummary is the chart in one sentence, for screen readers.
+func chartSummary(bars []HourBar) string {
+	in, failed, busiest := barTotals(bars)
 	var s strings.Builder
 	s.WriteString("Sign-ins and failed attempts per hour over the last " + strconv.Itoa(len(bars)) + " hours (UTC): ")
 	s.WriteString(plural(in, "sign-in", "sign-ins") + " and " + plural(failed, "failed attempt", "failed attempts") + ".")

@@ -46,15 +46,7 @@ type TimelineRow struct {
 
 // daySummary is the day chart in words, for screen readers.
 func daySummary(bars []HourBar) string {
-	var in, failed int64
-	busiest := -1
-	for i, b := range bars {
-		in += b.SignIns
-		failed += b.Failed
-		if b.Failed > 0 && (busiest < 0 || b.Failed > bars[busiest].Failed) {
-			busiest = i
-		}
-	}
+	in, failed, busiest := barTotals(bars)
 	var s strings.Builder
 	s.WriteString("Over the last " + strconv.Itoa(len(bars)) + " days (UTC): ")
 	s.WriteString(plural(in, "sign-in", "sign-ins") + " and " + plural(failed, "failed attempt", "failed attempts") + ".")
