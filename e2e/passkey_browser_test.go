@@ -92,5 +92,14 @@ func TestPasskeyStaffForcedEnrolAndSignIn(t *testing.T) {
 	if !appSawUser(t, ctx, "sam") {
 		t.Fatal("the passkey as second step did not reach the app")
 	}
+	// The activity chart counts each of the four ways sam signed in: the
+	// password with a new passkey, the passkey by autofill, by the button,
+	// and the password with the passkey as second step.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/.gateway/account/activity")); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("chart-text"))); err != nil || !strings.Contains(s, "4 sign-ins and 0 failed attempts") {
+		t.Errorf("activity chart says %q (%v), want 4 sign-ins", s, err)
+	}
 	_ = context.Background
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -139,5 +140,155 @@ func TestActivityTimeline(t *testing.T) {
 	// Signed out, the page is not shown.
 	if resp := g.NewClient(t).Get(t, "/.gateway/account/activity", "Accept", "text/html"); resp.StatusCode == http.StatusOK {
 		t.Errorf("anonymous activity page: 200")
+	}
+}
+
+// timelineAll reads every page of the timeline with filter show, following
+// the Older links, and returns the "What" of each row, newest first. It
+// fails if a page loses the filter or shows a row twice.
+func timelineAll(t *testing.T, c *harness.Client, show string) []string {
+	t.Helper()
+	path := "/.gateway/account/activity?show=" + show
+	seen := map[string]bool{}
+	var whats []string
+	for range 10 {
+		doc := acctDoc(t, c.Get(t, path, "Accept", "text/html"), http.StatusOK)
+		ids, ws := timelineRows(doc)
+		for _, id := range ids {
+			if seen[id] {
+				t.Fatalf("show=%s: row %s on two pages", show, id)
+			}
+			seen[id] = true
+		}
+		whats = append(whats, ws...)
+		older, ok := doc.Find("#older").Attr("href")
+		if !ok {
+			return whats
+		}
+		if !strings.Contains(older, "show="+show) {
+			t.Fatalf("show=%s: the Older link %q loses the filter", show, older)
+		}
+		path = older
+	}
+	t.Fatalf("show=%s: more than 10 pages", show)
+	return nil
+}
+
+// TestActivityTimelineFilters builds a history the way it happens — a
+// sign-in, a wrong password, support signing the person out everywhere, a
+// sign-in from a new phone, a password change — and checks that each
+// filter shows exactly its own rows, and then that each filter pages
+// through a longer history without mixing kinds.
+func TestActivityTimelineFilters(t *testing.T) {
+	g := staffGateway(t, "off")
+	bob, _ := staffSignIn(t, g, "bob", "support")
+	alice := g.CreateUser(t, "alice")
+	login := func(password, ua string) *harness.Client {
+		t.Helper()
+		c := g.NewPortalClient(t)
+		resp := c.PostForm(t, "/.gateway/login", url.Values{"username": {"alice"}, "password": {password}, "rd": {"/"}}, "User-Agent", ua)
+		resp.Body.Close()
+		if ok := resp.StatusCode == http.StatusSeeOther; ok != (password == harness.TestPassword) {
+			t.Fatalf("sign-in with password %q: %d", password, resp.StatusCode)
+		}
+		return c
+	}
+	login(harness.TestPassword, uaFirefox)
+	login("not alice's password", uaFirefox)
+	if code, body := staffCall(t, bob, "POST", "/.gateway/api/v1/users/alice/signout-all", staffReason("ticket 4711")); code != http.StatusNoContent {
+		t.Fatalf("staff sign-out everywhere: %d %v", code, body)
+	}
+	phone := login(harness.TestPassword, uaIPhone)
+	body := `{"current_password":"` + harness.TestPassword + `","new_password":"` + newPassword + `"}`
+	if resp := acctCall(t, phone, "POST", "/me/password", body, nil); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("change password: %d", resp.StatusCode)
+	}
+
+	staffRow := "Signed out of all devices"
+	want := map[string][]string{
+		"":         {"Password changed", "Signed in from a new device", staffRow, "Failed sign-in attempt", "Signed in"},
+		"signins":  {"Signed in from a new device", "Signed in"},
+		"failures": {"Failed sign-in attempt"},
+		"changes":  {"Password changed"},
+		"staff":    {staffRow},
+	}
+	for show, w := range want {
+		if got := timelineAll(t, phone, show); strings.Join(got, "|") != strings.Join(w, "|") {
+			t.Errorf("show=%q: rows %q, want %q", show, got, w)
+		}
+	}
+	// The staff row says who did it and why.
+	doc := acctDoc(t, phone.Get(t, "/.gateway/account/activity?show=staff", "Accept", "text/html"), http.StatusOK)
+	if row := doc.Find("#timeline tbody tr").Text(); !strings.Contains(row, "support:bob") || !strings.Contains(row, "ticket 4711") {
+		t.Errorf("staff row %q does not name bob and the reason", strings.Join(strings.Fields(row), " "))
+	}
+
+	// A longer history: 26 sign-ins, password changes and staff actions,
+	// one after the other, newer than the rows above. Each filter now
+	// fills a first page of 25 from a stream where its kind is one event
+	// in three, and the rest follows on the next page.
+	ctx := t.Context()
+	for range 26 {
+		for _, e := range []store.Event{
+			{Type: store.EventSignIn, Detail: "password", IP: "203.0.113.5", Device: uaFirefox},
+			{Type: store.EventPasswordChanged, Detail: "every other device was signed out", IP: "203.0.113.5", Device: uaFirefox},
+			{Type: store.EventResetLink, Actor: "support:bob", Detail: "Support (bob) sent you a password reset link: ticket 4712"},
+		} {
+			if err := g.Store.AppendEvent(ctx, alice.ID, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for show, w := range map[string]struct {
+		n    int
+		kind []string
+	}{
+		"signins": {26 + 2, want["signins"]},
+		"changes": {26 + 1, want["changes"]},
+		"staff":   {26 + 1, want["staff"]},
+	} {
+		got := timelineAll(t, phone, show)
+		if len(got) != w.n {
+			t.Errorf("show=%s: %d rows over its pages, want %d", show, len(got), w.n)
+			continue
+		}
+		if tail := got[26:]; strings.Join(tail, "|") != strings.Join(w.kind, "|") {
+			t.Errorf("show=%s: oldest rows %q, want %q", show, tail, w.kind)
+		}
+		for _, s := range got[:26] {
+			if s != got[0] {
+				t.Errorf("show=%s: rows of two kinds among the newest: %q and %q", show, got[0], s)
+				break
+			}
+		}
+	}
+}
+
+// TestActivityChartCountsEverySignIn: the 30-day chart counts a sign-in
+// with the password alone, with the password and an authenticator code,
+// and with a recovery code, and a wrong code as well as a wrong password
+// as failed attempts.
+func TestActivityChartCountsEverySignIn(t *testing.T) {
+	g := harness.Start(t, harness.Options{})
+	g.CreateUser(t, "kim")
+	_, app, codes := mfaEnrolAPI(t, g, "kim") // signs in with the password alone
+	withCode := g.NewClient(t)
+	mfaPasswordStep(t, withCode, "kim")
+	mfaWantSignedIn(t, mfaSubmit(t, withCode, app.code()), "password and code")
+	c := g.NewClient(t)
+	mfaPasswordStep(t, c, "kim")
+	mfaWantRefused(t, mfaSubmit(t, c, app.wrong()), http.StatusUnauthorized, "not right")
+	if resp := mfaSubmit(t, c, codes[0]); resp.StatusCode != http.StatusOK {
+		t.Fatalf("recovery code: %d", resp.StatusCode)
+	}
+	if resp := signIn(t, g.NewClient(t), "kim", "not kim's password", "/app/page"); resp.StatusCode == http.StatusSeeOther {
+		t.Fatal("a wrong password signed in")
+	}
+	doc := acctDoc(t, c.Get(t, "/.gateway/account/activity", "Accept", "text/html"), http.StatusOK)
+	if s := doc.Find("#chart-text").Text(); !strings.Contains(s, "3 sign-ins and 2 failed attempts") {
+		t.Errorf("chart summary %q, want 3 sign-ins and 2 failed attempts", s)
+	}
+	if bars := doc.Find("svg#day-chart rect.bar-fail"); bars.Length() != 1 {
+		t.Errorf("%d failure bars, want today's", bars.Length())
 	}
 }

@@ -170,7 +170,11 @@ func signInPair(a, b store.Event) bool {
 }
 
 // activityChart counts sign-ins and failed sign-in attempts per UTC day
-// from since (a UTC midnight) for templates.ChartDays days.
+// from since (a UTC midnight) for templates.ChartDays days. Every way of
+// signing in (password, with a code, a recovery code or a passkey, or a
+// passkey alone) writes one EventSignIn; a wrong password and a wrong code
+// are both failed attempts, as the console's hourly chart counts them
+// (store/dashboard.go).
 func activityChart(since time.Time, events []store.Event) []templates.HourBar {
 	bars := make([]templates.HourBar, templates.ChartDays)
 	for i := range bars {
@@ -184,7 +188,7 @@ func activityChart(since time.Time, events []store.Event) []templates.HourBar {
 		switch e.Type {
 		case store.EventSignIn:
 			bars[i].SignIns++
-		case store.EventSignInFailed:
+		case store.EventSignInFailed, store.EventMFAFailed:
 			bars[i].Failed++
 		}
 	}
