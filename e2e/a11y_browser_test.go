@@ -93,7 +93,7 @@ func a11yCheck(t *testing.T, ctx context.Context, axe, page string) {
 
 // TestEveryPageIsAccessible walks the gateway's pages in one headless
 // Chromium — sign-in, the 2FA steps, Login & Security and its password and
-// 2FA pages, the console's home, user, audit, token and new-user pages, the
+// 2FA pages (replacing the authenticator too), the console's home, user, audit, token and new-user pages, the
 // sign-out page and an error page — and checks each with axe-core in light
 // and dark mode at 1280 and 390 px: no serious or critical violation, and
 // nothing wider than a phone.
@@ -159,6 +159,22 @@ func TestEveryPageIsAccessible(t *testing.T) {
 	a11yCheck(t, ctx, axe, "Login & Security page")
 	visit("change password page", "/account/password")
 	visit("two-step verification page", "/account/2fa")
+	// Replace my authenticator: the new key with its confirm form, the
+	// same page refusing a wrong code, and the notice once it is done.
+	if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.ID("replace"))); err != nil {
+		t.Fatalf("start replacing the authenticator: %v", err)
+	}
+	a11yCheck(t, ctx, axe, "replace authenticator page")
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("code"), "000000")); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.ID("confirm"))); err != nil {
+		t.Fatalf("wrong code for the new app: %v", err)
+	} else if resp.Status != 422 {
+		t.Fatalf("wrong code for the new app: status %d, want the page again with 422", resp.Status)
+	}
+	a11yCheck(t, ctx, axe, "replace authenticator page with a wrong code")
+	visit("two-step verification page after a replacement", "/account/2fa?m=replaced")
 	visit("e-mail and alerts page", "/account/email")
 	visit("passkeys page", "/account/passkeys")
 	visit("activity timeline with its chart", "/account/activity")
