@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/securecookie"
 
+	"github.com/authgate/gateway/internal/seal"
 	"github.com/authgate/gateway/store"
 )
 
@@ -57,8 +58,8 @@ func (g *Gateway) rememberCodecs() []securecookie.Codec {
 	secrets := append([]string{g.Config.Secret}, g.Config.PreviousSecrets...)
 	codecs := make([]securecookie.Codec, 0, len(secrets))
 	for _, s := range secrets {
-		hk, err1 := deriveKey(s, "gateway remember device hmac v1")
-		bk, err2 := deriveKey(s, "gateway remember device aes v1")
+		hk, err1 := seal.Key(s, "gateway remember device hmac v1")
+		bk, err2 := seal.Key(s, "gateway remember device aes v1")
 		if err1 != nil || err2 != nil {
 			continue
 		}

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/gorilla/securecookie"
+
+	"github.com/authgate/gateway/internal/seal"
 )
 
 // Links that carry a secret (…/reset?token=…, and any later one-time link)
@@ -49,8 +51,8 @@ type secretLink struct {
 func (g *Gateway) newSecretLink(kind, page string) *secretLink {
 	sl := &secretLink{g: g, name: g.loginCookieName("_link_" + kind), path: g.prefix + page}
 	for _, s := range append([]string{g.Config.Secret}, g.Config.PreviousSecrets...) {
-		hk, err1 := deriveKey(s, "gateway secret link hmac v1 "+kind)
-		bk, err2 := deriveKey(s, "gateway secret link aes v1 "+kind)
+		hk, err1 := seal.Key(s, "gateway secret link hmac v1 "+kind)
+		bk, err2 := seal.Key(s, "gateway secret link aes v1 "+kind)
 		if err1 != nil || err2 != nil {
 			continue
 		}

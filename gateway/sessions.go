@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/hkdf"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/gorilla/securecookie"
 
+	"github.com/authgate/gateway/internal/seal"
 	"github.com/authgate/gateway/store"
 )
 
@@ -84,11 +83,11 @@ func NewSessions(opt SessionOptions, st SessionStore, mirror *store.Mirror) (*Se
 	}
 	var codecs []securecookie.Codec
 	for _, secret := range opt.Secrets {
-		hashKey, err := deriveKey(secret, "gateway cookie hmac v1")
+		hashKey, err := seal.Key(secret, "gateway cookie hmac v1")
 		if err != nil {
 			return nil, err
 		}
-		blockKey, err := deriveKey(secret, "gateway cookie aes v1")
+		blockKey, err := seal.Key(secret, "gateway cookie aes v1")
 		if err != nil {
 			return nil, err
 		}
@@ -111,10 +110,6 @@ func NewSessions(opt SessionOptions, st SessionStore, mirror *store.Mirror) (*Se
 	s.seen.trusted = opt.Trusted
 	s.seen.gone = s.endMissing
 	return s, nil
-}
-
-func deriveKey(secret, purpose string) ([]byte, error) {
-	return hkdf.Key(sha256.New, []byte(secret), nil, purpose, 32)
 }
 
 // RunBackground flushes batched last-seen times and re-checks the sessions

@@ -15,7 +15,6 @@ package assertion
 
 import (
 	"context"
-	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -28,6 +27,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/authgate/gateway/internal/seal"
 	"github.com/authgate/gateway/store"
 )
 
@@ -101,7 +101,7 @@ func New(st KeyStore, o Options) (*Issuer, error) {
 	if err != nil {
 		return nil, err
 	}
-	sidKey, err := hkdf.Key(sha256.New, []byte(o.Secrets[0]), nil, "gateway assertion sid v1", 32)
+	sidKey, err := seal.Key(o.Secrets[0], "gateway assertion sid v1")
 	if err != nil {
 		return nil, err
 	}

@@ -2,13 +2,9 @@ package assertion
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/hkdf"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -20,6 +16,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/authgate/gateway/internal/seal"
 	"github.com/authgate/gateway/store"
 )
 
@@ -63,7 +60,7 @@ func (s *keyState) current(now int64) *signingKey {
 // keyRing reads, rotates and prunes the shared signing keys.
 type keyRing struct {
 	st        KeyStore
-	aeads     []cipher.AEAD // from the current secret first, then previous ones
+	sealer    *seal.Sealer // the current secret seals, every configured one opens
 	lifetime  time.Duration
 	rotation  time.Duration
 	refresh   time.Duration
@@ -80,23 +77,12 @@ const purposeKeySeal = "gateway assertion signing key v1"
 func newKeyRing(st KeyStore, secrets []string, o Options) (*keyRing, error) {
 	k := &keyRing{st: st, lifetime: o.Lifetime, rotation: o.KeyRotation, refresh: o.Refresh, now: o.Now, log: o.Log,
 		decrypted: map[string]*signingKey{}}
-	for _, s := range secrets {
-		ek, err := hkdf.Key(sha256.New, []byte(s), nil, purposeKeySeal, 32)
-		if err != nil {
-			return nil, err
-		}
-		block, err := aes.NewCipher(ek)
-		if err != nil {
-			return nil, err
-		}
-		aead, err := cipher.NewGCM(block)
-		if err != nil {
-			return nil, err
-		}
-		k.aeads = append(k.aeads, aead)
-	}
-	if len(k.aeads) == 0 {
+	if len(secrets) == 0 {
 		return nil, errors.New("assertion: no secret configured")
+	}
+	var err error
+	if k.sealer, err = seal.New(secrets, purposeKeySeal); err != nil {
+		return nil, err
 	}
 	k.state.Store(&keyState{jwks: []byte(`{"keys":[]}`)})
 	return k, nil
@@ -186,10 +172,7 @@ func (k *keyRing) add(ctx context.Context, after string, now, activeFrom time.Ti
 	if err != nil {
 		return err
 	}
-	aead := k.aeads[0]
-	nonce := make([]byte, aead.NonceSize())
-	_, _ = rand.Read(nonce)
-	sealed := base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, der, []byte(id)))
+	sealed := k.sealer.Seal(der, []byte(id))
 	rec := store.SigningKey{ID: id, Created: now.UTC(), ActiveFrom: activeFrom.UTC(), Public: pub, Sealed: sealed}
 	added, err := k.st.AddSigningKey(ctx, rec, after)
 	if err != nil {
@@ -226,22 +209,9 @@ func (k *keyRing) prune(ctx context.Context, keys []store.SigningKey, now time.T
 
 // open decrypts a stored private key with any configured secret.
 func (k *keyRing) open(sk store.SigningKey) (*signingKey, error) {
-	b, err := base64.RawURLEncoding.DecodeString(sk.Sealed)
+	der, err := k.sealer.Open(sk.Sealed, []byte(sk.ID))
 	if err != nil {
 		return nil, err
-	}
-	var der []byte
-	for _, aead := range k.aeads {
-		n := aead.NonceSize()
-		if len(b) < n+aead.Overhead() {
-			return nil, errors.New("sealed key too short")
-		}
-		if der, err = aead.Open(nil, b[:n], b[n:], []byte(sk.ID)); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		return nil, errors.New("no configured secret opens it")
 	}
 	priv, err := x509.ParsePKCS8PrivateKey(der)
 	if err != nil {

@@ -1,15 +1,14 @@
 package totp
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hkdf"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
+
+	"github.com/authgate/gateway/internal/seal"
 )
 
 // Purposes of the keys derived from each configured secret. Changing one
@@ -24,8 +23,8 @@ const (
 // keys derived (HKDF-SHA256) from the configured secret and every previous
 // one: values written under an older secret still open after a rotation.
 type Codec struct {
-	aeads    []cipher.AEAD // current secret first
-	recovery [][]byte      // HMAC keys, current secret first
+	sealer   *seal.Sealer
+	recovery [][]byte // HMAC keys, current secret first
 }
 
 // ErrUndecryptable means a stored secret opens with none of the configured
@@ -34,31 +33,17 @@ var ErrUndecryptable = errors.New("totp: stored secret cannot be decrypted with 
 
 // New derives the keys from secrets, the current one first.
 func New(secrets []string) (*Codec, error) {
-	if len(secrets) == 0 {
-		return nil, errors.New("totp: no secret configured")
+	// seal.New refuses an empty list or an empty secret, for both kinds of key.
+	sealer, err := seal.New(secrets, purposeSecret)
+	if err != nil {
+		return nil, fmt.Errorf("totp: %w", err)
 	}
-	c := &Codec{}
+	c := &Codec{sealer: sealer}
 	for _, s := range secrets {
-		if s == "" {
-			return nil, errors.New("totp: empty secret")
-		}
-		ek, err := hkdf.Key(sha256.New, []byte(s), nil, purposeSecret, 32)
+		rk, err := seal.Key(s, purposeRecovery)
 		if err != nil {
 			return nil, err
 		}
-		block, err := aes.NewCipher(ek)
-		if err != nil {
-			return nil, err
-		}
-		aead, err := cipher.NewGCM(block)
-		if err != nil {
-			return nil, err
-		}
-		rk, err := hkdf.Key(sha256.New, []byte(s), nil, purposeRecovery, 32)
-		if err != nil {
-			return nil, err
-		}
-		c.aeads = append(c.aeads, aead)
 		c.recovery = append(c.recovery, rk)
 	}
 	return c, nil
@@ -68,11 +53,7 @@ func New(secrets []string) (*Codec, error) {
 // current secret. The user id is bound in as associated data, so a sealed
 // value copied onto another user does not open.
 func (c *Codec) Seal(uid, secret string) string {
-	aead := c.aeads[0]
-	nonce := make([]byte, aead.NonceSize())
-	_, _ = rand.Read(nonce)
-	out := aead.Seal(nonce, nonce, []byte(secret), aad(uid))
-	return sealedPrefix + base64.RawURLEncoding.EncodeToString(out)
+	return sealedPrefix + c.sealer.Seal([]byte(secret), aad(uid))
 }
 
 // Open decrypts what Seal wrote, trying the current secret and then every
@@ -82,20 +63,11 @@ func (c *Codec) Open(uid, sealed string) (string, error) {
 	if !ok {
 		return "", ErrUndecryptable
 	}
-	b, err := base64.RawURLEncoding.DecodeString(raw)
+	pt, err := c.sealer.Open(raw, aad(uid))
 	if err != nil {
 		return "", ErrUndecryptable
 	}
-	for _, aead := range c.aeads {
-		n := aead.NonceSize()
-		if len(b) < n+aead.Overhead() {
-			return "", ErrUndecryptable
-		}
-		if pt, err := aead.Open(nil, b[:n], b[n:], aad(uid)); err == nil {
-			return string(pt), nil
-		}
-	}
-	return "", ErrUndecryptable
+	return string(pt), nil
 }
 
 func aad(uid string) []byte { return []byte("totp secret\x00" + uid) }
