@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -12,9 +11,7 @@ import (
 
 // emailStore is what the address confirmation page needs.
 type emailStore interface {
-	FindOneTime(ctx context.Context, kind, tok string) (*store.OneTime, error)
-	ConsumeOneTime(ctx context.Context, kind, tok string) (*store.OneTime, error)
-	FindUserByID(ctx context.Context, uid string) (*store.User, error)
+	oneTimeStore
 	UpdateUser(ctx context.Context, uid string, upd store.UserUpdate) error
 	AppendEventWith(ctx context.Context, uid string, e store.Event, extra []store.OutboxMessage) error
 }
@@ -26,10 +23,12 @@ func (g *Gateway) emailRoutes(mux *http.ServeMux) {
 	if !ok || !g.MailOn {
 		return
 	}
-	h := &emailConfirm{g: g, st: st, link: g.newSecretLink("email", "/email/confirm")}
-	g.proxy.ownCookies = append(g.proxy.ownCookies, h.link.name)
-	mux.HandleFunc("GET "+g.prefix+"/email/confirm", h.show)
-	mux.HandleFunc("POST "+g.prefix+"/email/confirm", h.confirm)
+	h := &emailConfirm{g: g, st: st}
+	h.link = g.newOneTimeLink(st, "email", "/email/confirm", store.TokenVerifyEmail, "email confirm",
+		func(w http.ResponseWriter, r *http.Request, noToken bool) {
+			h.render(w, r, http.StatusGone, templates.EmailConfirmPage{Invalid: true, NoToken: noToken})
+		})
+	h.link.routes(mux, h.show, h.confirm)
 }
 
 // emailConfirm makes an address the account's once its owner proves they
@@ -37,63 +36,37 @@ func (g *Gateway) emailRoutes(mux *http.ServeMux) {
 type emailConfirm struct {
 	g    *Gateway
 	st   emailStore
-	link *secretLink
+	link *oneTimeLink
 }
 
 func (h *emailConfirm) render(w http.ResponseWriter, r *http.Request, status int, p templates.EmailConfirmPage) {
 	p.Chrome = templates.Chrome{Title: "Confirm your e-mail address", Prefix: h.g.prefix}
-	if p.Invalid {
-		h.link.clear(w)
-	}
 	h.g.render(w, r, status, templates.EmailConfirm(p))
 }
 
-func (h *emailConfirm) lookup(w http.ResponseWriter, r *http.Request, t *store.OneTime, err error) (*store.User, bool) {
-	var u *store.User
-	if err == nil {
-		u, err = h.st.FindUserByID(r.Context(), t.UserID)
-	}
-	if err == nil && (u.EmailPending == "" || u.EmailPending != t.Data) {
-		err = store.ErrNotFound // a newer address was asked for, or this one is done
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		h.render(w, r, http.StatusGone, templates.EmailConfirmPage{Invalid: true})
-		return nil, false
-	}
-	if err != nil {
-		h.g.Log.Error("email confirm: look-up", "err", err.Error())
-		h.g.unavailable(w, r)
-		return nil, false
-	}
-	return u, true
+// pending reports whether t still names the address u asked for last; a
+// newer address was asked for, or this one is done, when it does not.
+func pending(t *store.OneTime, u *store.User) bool {
+	return u.EmailPending != "" && u.EmailPending == t.Data
 }
 
-func (h *emailConfirm) show(w http.ResponseWriter, r *http.Request) {
-	if h.link.exchange(w, r) {
+func (h *emailConfirm) show(w http.ResponseWriter, r *http.Request, t *store.OneTime, u *store.User) {
+	if !pending(t, u) {
+		h.link.refuse(w, r, false)
 		return
 	}
-	tok := h.link.token(r)
-	if tok == "" {
-		h.render(w, r, http.StatusGone, templates.EmailConfirmPage{Invalid: true, NoToken: true})
-		return
-	}
-	t, err := h.st.FindOneTime(r.Context(), store.TokenVerifyEmail, tok)
-	if u, ok := h.lookup(w, r, t, err); ok {
-		h.render(w, r, http.StatusOK, templates.EmailConfirmPage{Address: u.EmailPending})
-	}
+	h.render(w, r, http.StatusOK, templates.EmailConfirmPage{Address: u.EmailPending})
 }
 
 func (h *emailConfirm) confirm(w http.ResponseWriter, r *http.Request) {
-	tok := h.link.token(r)
-	if tok == "" {
-		h.render(w, r, http.StatusGone, templates.EmailConfirmPage{Invalid: true, NoToken: true})
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
 	defer cancel()
-	t, err := h.st.ConsumeOneTime(ctx, store.TokenVerifyEmail, tok)
-	u, ok := h.lookup(w, r, t, err)
+	t, u, ok := h.link.open(ctx, w, r, h.link.token(r), true)
 	if !ok {
+		return
+	}
+	if !pending(t, u) {
+		h.link.refuse(w, r, false)
 		return
 	}
 	old, now, empty := u.Email, time.Now().UTC(), ""

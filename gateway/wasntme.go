@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -12,9 +11,7 @@ import (
 
 // wasntMeStore is what the "This wasn't me" page needs from persistence.
 type wasntMeStore interface {
-	FindOneTime(ctx context.Context, kind, tok string) (*store.OneTime, error)
-	ConsumeOneTime(ctx context.Context, kind, tok string) (*store.OneTime, error)
-	FindUserByID(ctx context.Context, uid string) (*store.User, error)
+	oneTimeStore
 	SecureAccount(ctx context.Context, uid string, o store.SecureOptions) error
 }
 
@@ -25,10 +22,12 @@ func (g *Gateway) wasntMeRoutes(mux *http.ServeMux) {
 	if !ok {
 		return
 	}
-	h := &wasntMe{g: g, st: st, link: g.newSecretLink("wasntme", "/wasntme")}
-	g.proxy.ownCookies = append(g.proxy.ownCookies, h.link.name)
-	mux.HandleFunc("GET "+g.prefix+"/wasntme", h.show)
-	mux.HandleFunc("POST "+g.prefix+"/wasntme", h.confirm)
+	h := &wasntMe{g: g, st: st}
+	h.link = g.newOneTimeLink(st, "wasntme", "/wasntme", store.TokenWasntMe, "wasntme",
+		func(w http.ResponseWriter, r *http.Request, noToken bool) {
+			h.render(w, r, http.StatusGone, templates.WasntMePage{Invalid: true, NoToken: noToken})
+		})
+	h.link.routes(mux, h.show, h.confirm)
 }
 
 // wasntMe lets the owner of an account answer a new-device alert from
@@ -38,49 +37,17 @@ func (g *Gateway) wasntMeRoutes(mux *http.ServeMux) {
 type wasntMe struct {
 	g    *Gateway
 	st   wasntMeStore
-	link *secretLink
+	link *oneTimeLink
 }
 
 func (h *wasntMe) render(w http.ResponseWriter, r *http.Request, status int, p templates.WasntMePage) {
 	p.Chrome = templates.Chrome{Title: "Secure your account", Prefix: h.g.prefix}
-	if p.Invalid {
-		h.link.clear(w)
-	}
 	h.g.render(w, r, status, templates.WasntMe(p))
 }
 
-// lookup finds the token's account without using the token; ok is false
-// when it has answered.
-func (h *wasntMe) lookup(w http.ResponseWriter, r *http.Request, tok string) (*store.User, bool) {
-	if tok == "" {
-		h.render(w, r, http.StatusGone, templates.WasntMePage{Invalid: true, NoToken: true})
-		return nil, false
-	}
-	t, err := h.st.FindOneTime(r.Context(), store.TokenWasntMe, tok)
-	var u *store.User
-	if err == nil {
-		u, err = h.st.FindUserByID(r.Context(), t.UserID)
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		h.render(w, r, http.StatusGone, templates.WasntMePage{Invalid: true})
-		return nil, false
-	}
-	if err != nil {
-		h.g.Log.Error("wasntme: look-up", "err", err.Error())
-		h.g.unavailable(w, r)
-		return nil, false
-	}
-	return u, true
-}
-
 // show changes nothing: scanners that open the link leave it as it was.
-func (h *wasntMe) show(w http.ResponseWriter, r *http.Request) {
-	if h.link.exchange(w, r) {
-		return
-	}
-	if u, ok := h.lookup(w, r, h.link.token(r)); ok {
-		h.render(w, r, http.StatusOK, templates.WasntMePage{Username: u.Username})
-	}
+func (h *wasntMe) show(w http.ResponseWriter, r *http.Request, _ *store.OneTime, u *store.User) {
+	h.render(w, r, http.StatusOK, templates.WasntMePage{Username: u.Username})
 }
 
 // confirm secures the account, then uses the token up. In that order, so
@@ -89,7 +56,7 @@ func (h *wasntMe) show(w http.ResponseWriter, r *http.Request) {
 // dead.
 func (h *wasntMe) confirm(w http.ResponseWriter, r *http.Request) {
 	tok := h.link.token(r)
-	u, ok := h.lookup(w, r, tok)
+	_, u, ok := h.link.open(r.Context(), w, r, tok, false)
 	if !ok {
 		return
 	}
@@ -107,9 +74,7 @@ func (h *wasntMe) confirm(w http.ResponseWriter, r *http.Request) {
 		h.g.unavailable(w, r)
 		return
 	}
-	if _, err := h.st.ConsumeOneTime(ctx, store.TokenWasntMe, tok); err != nil && !errors.Is(err, store.ErrNotFound) {
-		h.g.Log.Warn("wasntme: use up the link", "err", err.Error())
-	}
+	h.link.useUp(ctx, tok)
 	h.link.clear(w)
 	h.g.Log.Info("account_secured", "username", u.Username, "client_ip", ip)
 	h.render(w, r, http.StatusOK, templates.WasntMePage{Username: u.Username, Done: true})
