@@ -56,7 +56,7 @@ func (h *wasntMe) show(w http.ResponseWriter, r *http.Request, _ *store.OneTime,
 // dead.
 func (h *wasntMe) confirm(w http.ResponseWriter, r *http.Request) {
 	tok := h.link.token(r)
-	_, u, ok := h.link.open(r.Context(), w, r, tok, false)
+	t, u, ok := h.link.open(r.Context(), w, r, tok, false)
 	if !ok {
 		return
 	}
@@ -64,7 +64,7 @@ func (h *wasntMe) confirm(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	ip, ua := h.g.clientIP(r), truncate(r.UserAgent(), 512)
 	err := h.st.SecureAccount(ctx, u.ID, store.SecureOptions{
-		IP: ip, Agent: ua, Via: "the link in a new-device alert",
+		IP: ip, Agent: ua, Via: "the link in a mail", ResetTo: t.Data,
 		SignOut: func(ctx context.Context) error {
 			return h.g.Sessions.SignOutEverywhere(ctx, w, u.ID, nil, ip, ua, store.EndReason{Code: store.EndSecured})
 		},

@@ -45,7 +45,19 @@ func (w *Worker) compose(ctx context.Context, m *store.OutboxMessage) (*Outgoing
 	p := w.Config.PathPrefix
 	switch m.Template {
 	case store.EventNewDevice:
-		tok, err := w.Store.CreateOneTime(ctx, store.TokenWasntMe, u.ID, "", store.WasntMeTTL)
+		tok, err := w.wasntMeToken(ctx, u.ID, to)
+		if err != nil {
+			return nil, err
+		}
+		mail.Action = &templates.MailAction{Label: "This wasn't me", URL: w.link(p+PageWasntMe, tok),
+			Note: "The link opens a page that asks you to confirm; it works once, for 7 days, without signing in."}
+	case store.EventEmailChanged:
+		if !toOldAddress(m, u) {
+			break
+		}
+		// Whoever took the account over would change its address first, so
+		// the old one, where the owner still reads mail, can undo it.
+		tok, err := w.wasntMeToken(ctx, u.ID, to)
 		if err != nil {
 			return nil, err
 		}
@@ -71,6 +83,20 @@ func (w *Worker) compose(ctx context.Context, m *store.OutboxMessage) (*Outgoing
 		return nil, err
 	}
 	return &Outgoing{ID: m.ID, To: to, Subject: mail.Subject, Text: templates.MailText(mail), HTML: html.String(), Template: m.Template}, nil
+}
+
+// wasntMeToken makes the token of a "This wasn't me" link mailed to addr.
+// The token keeps the address: using the link proves its owner reads that
+// mail, so the account's address becomes that one again and the reset
+// link goes there, not to an address an intruder may have set meanwhile.
+func (w *Worker) wasntMeToken(ctx context.Context, uid, addr string) (string, error) {
+	return w.Store.CreateOneTime(ctx, store.TokenWasntMe, uid, addr, store.WasntMeTTL)
+}
+
+// toOldAddress says whether m goes to an address the account no longer
+// has (the old one, told of a change of address).
+func toOldAddress(m *store.OutboxMessage, u *store.User) bool {
+	return m.To != "" && !strings.EqualFold(m.To, u.Email)
 }
 
 func (w *Worker) link(page, tok string) string {
@@ -129,10 +155,12 @@ func (w *Worker) mailFor(m *store.OutboxMessage, u *store.User) templates.Mail {
 	case store.EventEmailChanged:
 		mail.Subject = "Your e-mail address was changed"
 		mail.Intro = "The e-mail address of your account was changed: " + e.Detail + "."
-		if m.To != "" {
-			mail.Intro += " Security alerts now go to the new address, not to this one."
-		}
 		mail.Advice = []string{notMe}
+		if toOldAddress(m, u) {
+			mail.Intro += " Security alerts now go to the new address, not to this one."
+			mail.Advice = []string{"If this was you, there is nothing to do.",
+				"If it was not, press \"This wasn't me\": every device is signed out, sign-in with your password is blocked, this address becomes the account's again, and we mail a link to set a new password here."}
+		}
 	case store.EventAccountSecured:
 		mail.Subject = "Your account was secured"
 		mail.Intro = "You said a sign-in was not you. Every device was signed out and sign-in with your password is blocked until you set a new one."

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // SecureOptions describe who asks to secure an account and how.
@@ -12,12 +13,18 @@ type SecureOptions struct {
 	// request, for the activity and audit entries.
 	IP, Agent string
 	// Via says where the person asked, for the activity and audit entries
-	// (e.g. "the link in a new-device alert", "the account page").
+	// (e.g. "the link in a mail", "the account page").
 	Via string
 	// SignOut ends every session of the user; nil uses the store's own
 	// SignOutEverywhere. The gateway passes its Sessions' one, which also
 	// tells this replica's revocation mirror at once and clears the cookie.
 	SignOut func(ctx context.Context) error
+	// ResetTo is the address the asking link was mailed to, when the
+	// person asked from a mailed link: reading that mail proves they own
+	// it, so it becomes the account's confirmed address again (an intruder
+	// may have changed it) and the reset link goes there. Empty: the
+	// account's address as it is.
+	ResetTo string
 }
 
 // SecureAccount is the answer to "This wasn't me": it signs every device
@@ -36,8 +43,16 @@ func (s *Store) SecureAccount(ctx context.Context, uid string, o SecureOptions) 
 	}
 	// Block first: once the sessions are gone, nobody can sign in again
 	// with the password an attacker may know.
-	blocked := true
-	if err := s.UpdateUser(ctx, uid, UserUpdate{PasswordBlocked: &blocked}); err != nil {
+	// A change of address still waiting for its confirmation may be the
+	// intruder's: it is dropped, so its link no longer confirms anything.
+	blocked, none := true, ""
+	upd := UserUpdate{PasswordBlocked: &blocked, EmailPending: &none}
+	restored := o.ResetTo != "" && !strings.EqualFold(o.ResetTo, u.Email)
+	if restored {
+		now := s.now().UTC()
+		upd.Email, upd.EmailConfirmed = &o.ResetTo, &now
+	}
+	if err := s.UpdateUser(ctx, uid, upd); err != nil {
 		return err
 	}
 	signOut := o.SignOut
@@ -60,8 +75,11 @@ func (s *Store) SecureAccount(ctx context.Context, uid string, o SecureOptions) 
 	if removed > 0 {
 		detail += fmt.Sprintf("; %d passkey(s) removed (add yours again after the reset)", removed)
 	}
+	if restored {
+		detail += "; the e-mail address is " + o.ResetTo + " again (it was " + u.Email + ")"
+	}
 	if err := s.AppendEventWith(ctx, uid, Event{Type: EventAccountSecured, IP: o.IP, Device: o.Agent, Detail: detail},
-		[]OutboxMessage{{Kind: MessageMail, Template: MailResetLink, Data: map[string]string{"why": "secured"}}}); err != nil {
+		[]OutboxMessage{{Kind: MessageMail, Template: MailResetLink, To: o.ResetTo, Data: map[string]string{"why": "secured"}}}); err != nil {
 		return err
 	}
 	return s.AppendAudit(ctx, AuditEntry{

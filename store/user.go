@@ -364,6 +364,15 @@ func (s *Store) UpdateUser(ctx context.Context, uid string, upd UserUpdate) erro
 			return err
 		}
 	}
+	if upd.PasswordHash != nil {
+		// A reset link asked for before the change must not set another
+		// password afterwards: whoever changed it (knowing the old one)
+		// may be shutting out the holder of a stolen link. Retired first,
+		// so a failure leaves the old password and no link behind.
+		if err := s.RetireResetLink(ctx, uid); err != nil {
+			return err
+		}
+	}
 	if err := s.rdb.HSet(ctx, keyUser(uid), f).Err(); err != nil {
 		return err
 	}

@@ -1,0 +1,98 @@
+package e2e
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authgate/gateway/internal/testkit/harness"
+	"github.com/authgate/gateway/internal/testkit/mailtest"
+)
+
+// An intruder who knows the password signs in, moves the account's address
+// to a mailbox of theirs and confirms it at once. "This wasn't me" from the
+// owner's old address must hand the account back to that address: the reset
+// link goes there and the address is put back, or the intruder gets the
+// link (and could ask "Forgot password?" again after every reset).
+func TestThisWasntMeTakesTheAddressBackFromAnIntruder(t *testing.T) {
+	g, box := mailGateway(t)
+	bob := g.CreateUser(t, "bob")
+	mailLoginOK(t, g, "bob", harness.TestPassword, uaFirefox)
+	intruder := mailLoginOK(t, g, "bob", harness.TestPassword, uaIPhone)
+	box.Await(t, "bob@example.com", "New sign-in", mailBound)
+
+	if resp := intruder.PostForm(t, "/.gateway/account/email", url.Values{"email": {"mallory@example.net"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("intruder's change of address: %d", resp.StatusCode)
+	}
+	confirm := mailLink(t, box.Await(t, "mallory@example.net", "Confirm your e-mail", mailBound), "/.gateway/email/confirm")
+	mc := g.NewPortalClient(t)
+	mailOpen(t, mc, confirm, "/.gateway/email/confirm")
+	if doc := acctDoc(t, mc.PostForm(t, "/.gateway/email/confirm", nil), http.StatusOK); doc.Find("#email-confirmed").Length() != 1 {
+		t.Fatalf("intruder's confirmation: %s", doc.Text())
+	}
+	// A second change, left waiting: its link must die with the rest.
+	if resp := intruder.PostForm(t, "/.gateway/account/email", url.Values{"email": {"mallory2@example.net"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("intruder's second change of address: %d", resp.StatusCode)
+	}
+	pending := mailLink(t, box.Await(t, "mallory2@example.net", "Confirm your e-mail", mailBound), "/.gateway/email/confirm")
+
+	// The old address is told, with a way to undo it.
+	told := box.Await(t, "bob@example.com", "e-mail address was changed", mailBound)
+	link := mailLink(t, told, "/.gateway/wasntme")
+	owner := g.NewPortalClient(t)
+	mailOpen(t, owner, link, "/.gateway/wasntme")
+	if doc := acctDoc(t, owner.PostForm(t, "/.gateway/wasntme", nil), http.StatusOK); doc.Find("#secured").Length() != 1 {
+		t.Fatalf("confirm: %s", doc.Text())
+	}
+	if u := must(g.Store.FindUserByID(t.Context(), bob.ID)); u.Email != "bob@example.com" || u.EmailPending != "" || u.EmailConfirmed.IsZero() {
+		t.Fatalf("after \"This wasn't me\": email %q pending %q confirmed %v, want bob@example.com back, confirmed, nothing pending",
+			u.Email, u.EmailPending, u.EmailConfirmed)
+	}
+	box.Await(t, "bob@example.com", "Set a new password", mailBound)
+	if resp := mailOpen(t, g.NewPortalClient(t), pending, "/.gateway/email/confirm"); resp.StatusCode != http.StatusGone {
+		t.Fatalf("the intruder's waiting confirmation link opens with %d, want 410", resp.StatusCode)
+	}
+	// The intruder's mailbox gets no reset link, now or by asking.
+	g.NewPortalClient(t).PostForm(t, "/.gateway/login/forgot", url.Values{"identity": {"mallory@example.net"}})
+	g.NewPortalClient(t).PostForm(t, "/.gateway/login/forgot", url.Values{"identity": {"bob"}})
+	deadline := time.Now().Add(mailBound)
+	for resets(t, box, "bob@example.com") < 2 { // the secured one and the asked-for one
+		if time.Now().After(deadline) {
+			t.Fatal("the reset link asked for by name did not reach bob@example.com")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := resets(t, box, "mallory@example.net") + resets(t, box, "mallory2@example.net"); n != 0 {
+		t.Fatalf("%d reset links went to the intruder's addresses", n)
+	}
+}
+
+// resets counts the reset-link mails to addr.
+func resets(t *testing.T, box *mailtest.Server, addr string) int {
+	n := 0
+	for _, m := range box.Messages(t) {
+		for _, to := range m.To {
+			if strings.EqualFold(to.Address, addr) && strings.Contains(m.Subject, "Set a new password") {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// A reset link asked for before the password was changed on the account
+// page no longer works: the person who changed it may be locking out
+// whoever else read the link.
+func TestResetLinkDiesWhenThePasswordChanges(t *testing.T) {
+	g, box := mailGateway(t)
+	g.CreateUser(t, "alice")
+	g.NewPortalClient(t).PostForm(t, "/.gateway/login/forgot", url.Values{"identity": {"alice"}})
+	link := mailLink(t, box.Await(t, "alice@example.com", "Set a new password", mailBound), "/.gateway/reset")
+	c := mailLoginOK(t, g, "alice", harness.TestPassword, uaFirefox)
+	acctCall(t, c, "POST", "/me/password", `{"current_password":"`+harness.TestPassword+`","new_password":"`+newPassword+`"}`, nil)
+	if resp := mailOpen(t, g.NewPortalClient(t), link, "/.gateway/reset"); resp.StatusCode != http.StatusGone {
+		t.Fatalf("the reset link asked for before the password change opens with %d, want 410", resp.StatusCode)
+	}
+}
