@@ -192,3 +192,57 @@ func TestPasskeyForgedAnswersCountOnTheAccount(t *testing.T) {
 		t.Fatalf("ivy's activity: %d failures, %d pauses; want 3 and 1", failed, paused)
 	}
 }
+
+// TestPasskeyBeginNeedsItsSession: a ceremony bound to a session starts
+// only for the session it is for — the second step and forced enrolment
+// for a session that owes them, a route's reauth for a signed-in one with
+// a passkey — and a refused begin keeps nothing in Redis.
+func TestPasskeyBeginNeedsItsSession(t *testing.T) {
+	g := harness.Start(t, harness.Options{})
+	g.CreateUser(t, "nina")
+	base := passkeyURL(g.URL)
+	type refusal struct {
+		status int
+		code   string
+	}
+	check := func(who string, c *http.Client, want map[string]refusal) {
+		t.Helper()
+		for path, w := range want {
+			resp, body := passkeyPost(t, c, base+"/.gateway"+path, "", "")
+			var e struct {
+				Code string `json:"code"`
+			}
+			_ = json.Unmarshal([]byte(body), &e)
+			if resp.StatusCode != w.status || e.Code != w.code {
+				t.Errorf("%s: %s answered %d %q, want %d %q", who, path, resp.StatusCode, e.Code, w.status, w.code)
+			}
+		}
+	}
+	check("no session", localhostClient(), map[string]refusal{
+		"/login/2fa/passkey/begin":     {http.StatusConflict, "no_pending_step"},
+		"/login/passkey/setup/begin":   {http.StatusConflict, "no_pending_step"},
+		"/login/confirm/passkey/begin": {http.StatusUnauthorized, "unauthenticated"},
+	})
+
+	signedIn := localhostClient()
+	form := url.Values{"username": {"nina"}, "password": {harness.TestPassword}, "rd": {"/"}}
+	req, _ := http.NewRequest(http.MethodPost, base+"/.gateway/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	resp, err := signedIn.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", resp.StatusCode)
+	}
+	check("signed in, no passkey", signedIn, map[string]refusal{
+		"/login/2fa/passkey/begin":     {http.StatusConflict, "no_pending_step"},
+		"/login/passkey/setup/begin":   {http.StatusConflict, "no_pending_step"},
+		"/login/confirm/passkey/begin": {http.StatusConflict, "no_passkey"},
+	})
+	if keys, _ := g.Redis.Client(t).Keys(context.Background(), "gw:webauthn:*").Result(); len(keys) != 0 {
+		t.Errorf("refused begins kept ceremonies: %v", keys)
+	}
+}

@@ -125,23 +125,18 @@ func (g *Gateway) beginPasskeySignIn(w http.ResponseWriter, r *http.Request) {
 		g.tooManyRequests(w, r, wait)
 		return
 	}
-	rp, err := g.passkeyParty(r)
-	if err != nil {
-		web.WriteJSONError(w, http.StatusConflict, "passkeys_unavailable", passkeys.MsgIPHost)
-		return
-	}
-	binding := store.NewSessionID()
-	opts, err := g.Passkeys.BeginSignIn(r.Context(), rp, binding)
-	if err != nil {
-		g.Log.Error("passkey sign-in: begin", "err", err.Error())
-		web.WriteJSONError(w, http.StatusServiceUnavailable, "unavailable", "Passkey sign-in is unavailable right now. Try again in a few seconds.")
-		return
-	}
-	http.SetCookie(w, &http.Cookie{
-		Name: g.passkeyCookieName(), Value: binding, Path: g.prefix + "/login", MaxAge: int(passkeys.CeremonyTTL.Seconds()),
-		HttpOnly: true, Secure: g.Config.Cookie.Secure, SameSite: http.SameSiteStrictMode,
-	})
-	writeCeremonyOptions(w, opts)
+	g.startCeremony(w, r, "passkey sign-in", "Passkey sign-in is unavailable right now. Try again in a few seconds.",
+		func(ctx context.Context, rp passkeys.RP) (any, error) {
+			binding := store.NewSessionID()
+			opts, err := g.Passkeys.BeginSignIn(ctx, rp, binding)
+			if err == nil {
+				http.SetCookie(w, &http.Cookie{
+					Name: g.passkeyCookieName(), Value: binding, Path: g.prefix + "/login", MaxAge: int(passkeys.CeremonyTTL.Seconds()),
+					HttpOnly: true, Secure: g.Config.Cookie.Secure, SameSite: http.SameSiteStrictMode,
+				})
+			}
+			return opts, err
+		})
 }
 
 // passkeyAnswer reads a ceremony answer from r: a JSON body, or the form

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -64,32 +65,10 @@ func (g *Gateway) showPasskeyEnrol(w http.ResponseWriter, r *http.Request) {
 // beginPasskeyEnrol answers the registration options for a session that
 // owes a passkey; the ceremony is bound to that session.
 func (g *Gateway) beginPasskeyEnrol(w http.ResponseWriter, r *http.Request) {
-	cur, outcome := g.Sessions.Authenticate(r)
-	if outcome == store.Unavailable {
-		g.unavailable(w, r)
-		return
-	}
-	if outcome != store.Pending || cur.Claims.Pending != store.PendingPasskey {
-		web.WriteJSONError(w, http.StatusConflict, "no_pending_step", "Sign in with your password first.")
-		return
-	}
-	u, err := g.Users.FindUserByID(r.Context(), cur.Claims.UserID)
-	if err != nil {
-		web.WriteJSONError(w, http.StatusConflict, "no_pending_step", "Sign in with your password first.")
-		return
-	}
-	rp, err := g.passkeyParty(r)
-	if err != nil {
-		web.WriteJSONError(w, http.StatusConflict, "passkeys_unavailable", passkeys.MsgIPHost)
-		return
-	}
-	opts, err := g.Passkeys.BeginRegistration(r.Context(), rp, u, cur.Claims.SessionID)
-	if err != nil {
-		g.Log.Error("passkey enrol: begin", "err", err.Error())
-		web.WriteJSONError(w, http.StatusServiceUnavailable, "unavailable", "Passkeys are unavailable right now. Try again in a few seconds.")
-		return
-	}
-	writeCeremonyOptions(w, opts)
+	g.startSessionCeremony(w, r, "passkey enrol", owes(store.PendingPasskey), refuseNoPendingStep,
+		func(ctx context.Context, rp passkeys.RP, u *store.User, cur *store.Principal) (any, error) {
+			return g.Passkeys.BeginRegistration(ctx, rp, u, cur.Claims.SessionID)
+		})
 }
 
 // finishPasskeyEnrol stores the new passkey and signs the person in fully

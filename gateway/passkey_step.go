@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -17,36 +18,10 @@ import (
 // beginPasskeyStep answers the options of the second step (the account's
 // passkeys for this host), for a session that owes it.
 func (g *Gateway) beginPasskeyStep(w http.ResponseWriter, r *http.Request) {
-	cur, outcome := g.Sessions.Authenticate(r)
-	if outcome == store.Unavailable {
-		g.unavailable(w, r)
-		return
-	}
-	if outcome != store.Pending || cur.Claims.Pending != store.PendingCode {
-		web.WriteJSONError(w, http.StatusConflict, "no_pending_step", "Sign in with your password first.")
-		return
-	}
-	u, err := g.Users.FindUserByID(r.Context(), cur.Claims.UserID)
-	if err != nil {
-		web.WriteJSONError(w, http.StatusConflict, "no_pending_step", "Sign in with your password first.")
-		return
-	}
-	rp, err := g.passkeyParty(r)
-	if err != nil {
-		web.WriteJSONError(w, http.StatusConflict, "passkeys_unavailable", passkeys.MsgIPHost)
-		return
-	}
-	opts, err := g.Passkeys.BeginStep(r.Context(), rp, u, cur.Claims.SessionID)
-	if errors.Is(err, passkeys.ErrNoPasskey) {
-		web.WriteJSONError(w, http.StatusConflict, "no_passkey", "Your account has no passkey for this site.")
-		return
-	}
-	if err != nil {
-		g.Log.Error("passkey step: begin", "err", err.Error())
-		web.WriteJSONError(w, http.StatusServiceUnavailable, "unavailable", "Passkeys are unavailable right now. Try again in a few seconds.")
-		return
-	}
-	writeCeremonyOptions(w, opts)
+	g.startSessionCeremony(w, r, "passkey step", owes(store.PendingCode), refuseNoPendingStep,
+		func(ctx context.Context, rp passkeys.RP, u *store.User, cur *store.Principal) (any, error) {
+			return g.Passkeys.BeginStep(ctx, rp, u, cur.Claims.SessionID)
+		})
 }
 
 // finishPasskeyStep checks the passkey answer of the second step and signs

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -35,36 +36,11 @@ func (g *Gateway) confirmPasskeyOffer(w http.ResponseWriter, r *http.Request, cu
 
 // beginConfirmPasskey answers the options of the confirm page's ceremony.
 func (g *Gateway) beginConfirmPasskey(w http.ResponseWriter, r *http.Request) {
-	cur, outcome := g.Sessions.Authenticate(r)
-	if outcome == store.Unavailable {
-		g.unavailable(w, r)
-		return
-	}
-	if outcome != store.Valid {
-		web.WriteJSONError(w, http.StatusUnauthorized, "unauthenticated", "Sign in first.")
-		return
-	}
-	u, err := g.Users.FindUserByID(r.Context(), cur.Claims.UserID)
-	if err != nil {
-		web.WriteJSONError(w, http.StatusUnauthorized, "unauthenticated", "Sign in first.")
-		return
-	}
-	rp, err := g.passkeyParty(r)
-	if err != nil {
-		web.WriteJSONError(w, http.StatusConflict, "passkeys_unavailable", passkeys.MsgIPHost)
-		return
-	}
-	opts, err := g.Passkeys.BeginStep(r.Context(), rp, u, confirmPasskeyBinding(cur))
-	if errors.Is(err, passkeys.ErrNoPasskey) {
-		web.WriteJSONError(w, http.StatusConflict, "no_passkey", "Your account has no passkey for this site.")
-		return
-	}
-	if err != nil {
-		g.Log.Error("step-up passkey: begin", "err", err.Error())
-		web.WriteJSONError(w, http.StatusServiceUnavailable, "unavailable", "Passkeys are unavailable right now. Try again in a few seconds.")
-		return
-	}
-	writeCeremonyOptions(w, opts)
+	signedIn := func(_ *store.Principal, outcome store.AuthOutcome) bool { return outcome == store.Valid }
+	g.startSessionCeremony(w, r, "step-up passkey", signedIn, refuseUnauthenticated,
+		func(ctx context.Context, rp passkeys.RP, u *store.User, cur *store.Principal) (any, error) {
+			return g.Passkeys.BeginStep(ctx, rp, u, confirmPasskeyBinding(cur))
+		})
 }
 
 // finishConfirmPasskey checks the answer and, when right, issues the
