@@ -22,20 +22,7 @@ import (
 // host sends only /.gateway/ (callback, sign-out, static) and the auth check
 // to the gateway; the portal is a server of its own. %[1]s is the prefix
 // directory, %[2]d the port, %[3]s the gateway, %[4]s the app.
-const nginxPortalConf = `daemon off;
-master_process off;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log info;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path %[1]s/client_body;
-    proxy_temp_path %[1]s/proxy;
-    fastcgi_temp_path %[1]s/fastcgi;
-    uwsgi_temp_path %[1]s/uwsgi;
-    scgi_temp_path %[1]s/scgi;
-    absolute_redirect off;
-
+const nginxPortalConf = nginxHead + `
     # The app. Only the gateway's handoff, sign-out and static files live on
     # its host; everything else of the gateway answers 404 here.
     server {

@@ -1,13 +1,10 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -23,10 +20,10 @@ import (
 	"github.com/authgate/gateway/internal/testkit/testenv"
 )
 
-// nginxConf is the forward-auth setup documented in the README, with the
-// paths of a throw-away prefix. %[1]s is the prefix directory, %[2]d the
-// port nginx listens on, %[3]s the gateway and %[4]s the app.
-const nginxConf = `daemon off;
+// nginxHead runs nginx in the foreground, as one process, with every file
+// it writes under the throw-away prefix %[1]s; a configuration adds its
+// servers and closes the http block.
+const nginxHead = `daemon off;
 master_process off;
 pid %[1]s/nginx.pid;
 error_log %[1]s/error.log info;
@@ -39,7 +36,12 @@ http {
     uwsgi_temp_path %[1]s/uwsgi;
     scgi_temp_path %[1]s/scgi;
     absolute_redirect off;
+`
 
+// nginxConf is the forward-auth setup documented in the README, with the
+// paths of a throw-away prefix. %[1]s is the prefix directory, %[2]d the
+// port nginx listens on, %[3]s the gateway and %[4]s the app.
+const nginxConf = nginxHead + `
     server {
         listen 127.0.0.1:%[2]d;
 
@@ -125,17 +127,6 @@ func tryNginx(t *testing.T, bin, dir, gatewayAddr, appAddr string) (base string,
 	return launchNginx(t, bin, dir, port, fmt.Sprintf(nginxConf, dir, port, gatewayAddr, appAddr))
 }
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // launchNginx runs nginx with the configuration text, which listens on
 // port; busy reports that another process took the port meanwhile.
 func launchNginx(t *testing.T, bin, dir string, port int, text string) (base string, busy bool) {
@@ -149,46 +140,7 @@ func launchNginx(t *testing.T, bin, dir string, port int, text string) (base str
 	// configuration, inside the temporary directory. With master_process
 	// off there are no workers, so no "user" directive is needed as root.
 	cmd := exec.Command(bin, "-p", dir, "-c", conf, "-e", errLog)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	var out bytes.Buffer // written by exec's copier until Wait returns
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start nginx: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
-			c.Close()
-			t.Cleanup(func() {
-				_ = cmd.Process.Signal(syscall.SIGQUIT)
-				select {
-				case <-exited:
-				case <-time.After(5 * time.Second):
-					_ = cmd.Process.Kill()
-					<-exited
-				}
-			})
-			return "http://" + addr, false
-		}
-		select {
-		case <-exited:
-			log, _ := os.ReadFile(errLog)
-			if strings.Contains(string(log), "Address already in use") {
-				return "", true
-			}
-			t.Fatalf("nginx exited: %s\n%s", out.String(), log)
-		default:
-		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			<-exited
-			t.Fatal("nginx did not start listening")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return runFrontProxy(t, cmd, port, syscall.SIGQUIT, errLog)
 }
 
 func TestNginxForwardAuth(t *testing.T) {
@@ -202,31 +154,12 @@ func TestNginxForwardAuth(t *testing.T) {
 	alice := g.CreateUser(t, "alice", "user", "admin")
 	base := startNginx(t, strings.TrimPrefix(g.URL, "http://"), strings.TrimPrefix(app.URL, "http://"))
 
-	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	do := func(method, path string, body io.Reader, header ...string) *http.Response {
-		t.Helper()
-		req, err := http.NewRequest(method, base+path, body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Accept", "text/html")
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Add(header[i], header[i+1])
-		}
-		resp, err := browser.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { resp.Body.Close() })
-		return resp
-	}
+	browser := newFronted(t, base)
 
 	// Without a session nginx sends the browser to the gateway's login page
 	// on the same host, with the whole way back escaped.
 	const target = "/app/page?x=1&y=2"
-	resp := do(http.MethodGet, target, nil)
+	resp, _ := browser.do(http.MethodGet, target, nil)
 	loc := resp.Header.Get("Location")
 	if resp.StatusCode != http.StatusFound {
 		t.Fatalf("no session through nginx: %d (Location %q)", resp.StatusCode, loc)
@@ -234,25 +167,25 @@ func TestNginxForwardAuth(t *testing.T) {
 	if rd := loginRD(t, loc); rd != target {
 		t.Fatalf("login redirect %q carries rd %q, want %q", loc, rd, target)
 	}
-	resp = do(http.MethodGet, loc, nil)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(readAll(t, resp), `name="password"`) {
+	resp, body := browser.do(http.MethodGet, loc, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `name="password"`) {
 		t.Fatalf("login page through nginx: %d", resp.StatusCode)
 	}
 
 	// Sign in through nginx and come back to the app.
 	form := url.Values{"username": {"alice"}, "password": {harness.TestPassword}, "rd": {target}}
-	resp = do(http.MethodPost, "/.gateway/login", strings.NewReader(form.Encode()),
+	resp, body = browser.do(http.MethodPost, "/.gateway/login", strings.NewReader(form.Encode()),
 		"Content-Type", "application/x-www-form-urlencoded", "Origin", base)
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != target {
-		t.Fatalf("sign-in through nginx: %d to %q: %.300s", resp.StatusCode, resp.Header.Get("Location"), readAll(t, resp))
+		t.Fatalf("sign-in through nginx: %d to %q: %.300s", resp.StatusCode, resp.Header.Get("Location"), body)
 	}
-	resp = do(http.MethodGet, target, nil, "X-Forwarded-User", "mallory", "x-forwarded-groups", "root", "X_Forwarded_User", "eve",
+	resp, body = browser.do(http.MethodGet, target, nil, "X-Forwarded-User", "mallory", "x-forwarded-groups", "root", "X_Forwarded_User", "eve",
 		"X-Gateway-Assertion", "forged")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("app through nginx with a session: %d", resp.StatusCode)
 	}
 	var e harness.Echoed
-	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+	if err := json.Unmarshal([]byte(body), &e); err != nil {
 		t.Fatal(err)
 	}
 	if e.Path != "/app/page" || e.Query != "x=1&y=2" {
@@ -278,14 +211,20 @@ func TestNginxForwardAuth(t *testing.T) {
 	}
 
 	// Sign out through nginx: the next visit is sent to the login page again.
-	resp = do(http.MethodPost, "/.gateway/logout", nil, "Origin", base)
+	resp, _ = browser.do(http.MethodPost, "/.gateway/logout", nil, "Origin", base)
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("logout through nginx: %d", resp.StatusCode)
 	}
-	resp = do(http.MethodGet, "/app/other", nil)
+	resp, _ = browser.do(http.MethodGet, "/app/other", nil)
 	if resp.StatusCode != http.StatusFound || loginRD(t, resp.Header.Get("Location")) != "/app/other" {
 		t.Errorf("after logout: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
+}
+
+func TestNginxForwardAuthWithRules(t *testing.T) {
+	g, app := rulesGateway(t)
+	base := startNginx(t, strings.TrimPrefix(g.URL, "http://"), strings.TrimPrefix(app.URL, "http://"))
+	checkFrontedRules(t, base, false) // nginx answers a refused check with its own 403 page
 }
 
 func readAll(t *testing.T, resp *http.Response) string {
