@@ -256,20 +256,20 @@ func WasntMe(p WasntMePage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<p>A sign-in to <strong id=\"wasntme-username\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<p>A mail told you of a sign-in to <strong id=\"wasntme-username\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var13 string
 				templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinStringErrs(p.Username)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/mail_pages.templ`, Line: 65, Col: 62}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/mail_pages.templ`, Line: 65, Col: 81}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "</strong> was reported from a new browser. If it was not you, secure the account now:</p><ul><li>every device signed in to the account is signed out, this one too;</li><li>sign-in with the current password is blocked until a new one is set;</li><li>every passkey of the account is removed (someone signed in could have added one); add yours again afterwards;</li><li>a link to set a new password is mailed to the account's address.</li></ul><form method=\"post\" action=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "</strong> from a new browser, or of a change of its e-mail address. If that was not you, secure the account now:</p><ul><li>every device signed in to the account is signed out, this one too;</li><li>sign-in with the current password is blocked until a new one is set;</li><li>every passkey of the account is removed (someone signed in could have added one); add yours again afterwards;</li><li>a link to set a new password is mailed to the address this link was sent to, which becomes the account's address again.</li></ul><form method=\"post\" action=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -282,7 +282,7 @@ func WasntMe(p WasntMePage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "\"><button type=\"submit\" class=\"danger\" id=\"wasntme-confirm\">Sign out everywhere and block the password</button></form><p class=\"muted\">If the sign-in was you after all, close this page: nothing has changed.</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "\"><button type=\"submit\" class=\"danger\" id=\"wasntme-confirm\">Sign out everywhere and block the password</button></form><p class=\"muted\">If it was you after all, close this page: nothing has changed.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
