@@ -96,3 +96,36 @@ func TestResetLinkDiesWhenThePasswordChanges(t *testing.T) {
 		t.Fatalf("the reset link asked for before the password change opens with %d, want 410", resp.StatusCode)
 	}
 }
+
+// The device that signed in is never asked about its own sign-in, and it
+// cannot answer "Yes, that was me" for itself either: an intruder would
+// use that to hide their sign-in from the owner's other devices.
+func TestNewSignInCannotBeDismissedByItsOwnDevice(t *testing.T) {
+	g := harness.Start(t, harness.Options{})
+	g.CreateUser(t, "alice")
+	laptop := acctLogin(t, g, "alice", harness.TestPassword, uaFirefox)
+	intruder := acctLogin(t, g, "alice", harness.TestPassword, uaIPhone)
+	own := ""
+	for _, s := range mySessions(t, intruder) {
+		if s.Current {
+			own = s.ID
+		}
+	}
+	if own == "" {
+		t.Fatal("the intruder's device does not see its own session")
+	}
+	resp := intruder.PostForm(t, "/.gateway/account/new-signins/"+own+"/dismiss", nil, "Accept", "text/html")
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("the device's own \"Yes, that was me\": %d, want 403", resp.StatusCode)
+	}
+	if n := accountDoc(t, laptop).Find("#new-devices li").Length(); n != 1 {
+		t.Fatalf("the owner's laptop lists %d new sign-ins after the intruder answered for itself, want 1", n)
+	}
+	// The owner's answer still works.
+	if resp := laptop.PostForm(t, "/.gateway/account/new-signins/"+own+"/dismiss", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the owner's \"Yes, that was me\": %d", resp.StatusCode)
+	}
+	if n := accountDoc(t, laptop).Find("#new-devices li").Length(); n != 0 {
+		t.Fatalf("%d new sign-ins listed after the owner's answer", n)
+	}
+}

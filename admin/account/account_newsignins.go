@@ -55,6 +55,14 @@ func (h *Handler) submitDismissNewSignIn(w http.ResponseWriter, r *http.Request,
 		h.ErrorPage(w, r, http.StatusNotFound, "not_found", "Sign-in not found", "That sign-in is not listed on your account.")
 		return
 	}
+	if sid == p.Claims.SessionID {
+		// The page never asks a device about itself; an intruder's device
+		// must not answer for itself either and so hide its own sign-in
+		// from the owner's other devices.
+		h.ErrorPage(w, r, http.StatusForbidden, "own_signin", "Answer from another device",
+			"This sign-in is the one of this device: answer it from another device where you are signed in.")
+		return
+	}
 	ctx, cancel := actionContext(r)
 	defer cancel()
 	if err := h.Store.DismissNewSignIn(ctx, p.Claims.UserID, sid); err != nil {
