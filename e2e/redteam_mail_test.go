@@ -98,8 +98,9 @@ func TestResetLinkDiesWhenThePasswordChanges(t *testing.T) {
 }
 
 // The device that signed in is never asked about its own sign-in, and it
-// cannot answer "Yes, that was me" for itself either: an intruder would
-// use that to hide their sign-in from the owner's other devices.
+// cannot answer it either, with "Yes, that was me" or by signing itself out
+// on the account page: an intruder would use that to hide their sign-in
+// from the owner's other devices.
 func TestNewSignInCannotBeDismissedByItsOwnDevice(t *testing.T) {
 	g := harness.Start(t, harness.Options{})
 	g.CreateUser(t, "alice")
@@ -120,6 +121,13 @@ func TestNewSignInCannotBeDismissedByItsOwnDevice(t *testing.T) {
 	}
 	if n := accountDoc(t, laptop).Find("#new-devices li").Length(); n != 1 {
 		t.Fatalf("the owner's laptop lists %d new sign-ins after the intruder answered for itself, want 1", n)
+	}
+	// Nor does signing itself out on the account page answer it.
+	if resp := intruder.PostForm(t, "/.gateway/account/sessions/"+own+"/revoke", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the intruder signs itself out: %d", resp.StatusCode)
+	}
+	if n := accountDoc(t, laptop).Find("#new-devices li").Length(); n != 1 {
+		t.Fatalf("the owner's laptop lists %d new sign-ins after the intruder signed itself out, want 1", n)
 	}
 	// The owner's answer still works.
 	if resp := laptop.PostForm(t, "/.gateway/account/new-signins/"+own+"/dismiss", nil); resp.StatusCode != http.StatusSeeOther {

@@ -67,8 +67,13 @@ func (h *Handler) revokeOwnSession(ctx context.Context, r *http.Request, p *stor
 	if err := h.Sessions.RevokeByID(ctx, uid, sid, store.EndReason{Code: store.EndRevokedByYou}); err != nil {
 		return false, err
 	}
-	// Signing a device out answers its new-sign-in entry: it is not asked about again.
-	_ = h.Store.DismissNewSignIn(ctx, uid, sid)
+	// Signing another device out answers its new-sign-in entry: it is not
+	// asked about again. A device signing itself out answers nothing (an
+	// intruder would so wipe their sign-in off the owner's page, then sign
+	// in again from the same, now known, browser).
+	if sid != p.Claims.SessionID {
+		_ = h.Store.DismissNewSignIn(ctx, uid, sid)
+	}
 	what := web.DeviceLabel(sess.UserAgent)
 	if sess.Name != "" {
 		what = sess.Name + ", " + what
