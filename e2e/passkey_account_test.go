@@ -230,5 +230,17 @@ func TestPasskeyPassesARouteReauth(t *testing.T) {
 	}
 	if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.HasSuffix(loc, "/admin/x") {
 		t.Fatalf("after the passkey the browser is at %s (%v), want /admin/x", loc, err)
+	}	// It shows in the activity as a confirmation with the passkey, not as
+	// a second sign-in.
+	if _, err := chromedp.Run(ctx, chromedp.Navigate(base+"/.gateway/account/activity")); err != nil {
+		t.Fatal(err)
 	}
+	if s, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("chart-text"))); err != nil || !strings.Contains(s, "1 sign-in and 0 failed attempts") {
+		t.Errorf("activity chart says %q (%v), want the one sign-in", s, err)
+	}
+	rows, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("timeline")))
+	if err != nil || !strings.Contains(rows, "Confirmed it's you") || !strings.Contains(rows, "with passkey “Rita's phone”, for a page") {
+		t.Errorf("activity after the passkey confirmation (%v): %q", err, strings.Join(strings.Fields(rows), " "))
+	}
+
 }

@@ -6,9 +6,11 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/internal/testkit/harness"
 	"github.com/authgate/gateway/store"
 )
@@ -290,5 +292,58 @@ func TestActivityChartCountsEverySignIn(t *testing.T) {
 	}
 	if bars := doc.Find("svg#day-chart rect.bar-fail"); bars.Length() != 1 {
 		t.Errorf("%d failure bars, want today's", bars.Length())
+	}
+}
+
+// TestConfirmingItsYouIsNotASignIn: entering the password again for a
+// route that asks for a recent sign-in, or for an account change, shows in
+// the activity as "Confirmed it's you" (under Sign-ins), and the chart does
+// not count it as another sign-in.
+func TestConfirmingItsYouIsNotASignIn(t *testing.T) {
+	clock := &harness.Clock{}
+	g := harness.Start(t, harness.Options{Clock: clock, Configure: func(c *config.Config) {
+		c.Routes = []config.Route{
+			{PathPrefix: "/admin/", Upstream: c.Upstream, RouteRules: config.RouteRules{Reauth: config.Duration{Duration: 5 * time.Minute}}},
+			{PathPrefix: "/", Upstream: c.Upstream},
+		}
+	}})
+	g.CreateUser(t, "lee")
+	c := g.NewClient(t)
+	c.Login(t, "lee", harness.TestPassword)
+
+	clock.Advance(6 * time.Minute)
+	form := url.Values{"need": {"password"}, "rd": {"/admin/x"}, "reauth_password": {harness.TestPassword}}
+	if resp := c.PostForm(t, "/.gateway/login/confirm", form); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("route confirm: %d", resp.StatusCode)
+	}
+	if e, resp := c.Echo(t, "/admin/x"); e == nil {
+		t.Fatalf("after confirming, the route answered %d", resp.StatusCode)
+	}
+
+	// An account change with a stale sign-in asks for the password too.
+	clock.Advance(11 * time.Minute)
+	form = url.Values{"keep_current": {"1"}, "reauth_password": {harness.TestPassword}}
+	if resp := c.PostForm(t, "/.gateway/account/signout-all", form); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("account change confirm: %d", resp.StatusCode)
+	}
+
+	doc := acctDoc(t, c.Get(t, "/.gateway/account/activity", "Accept", "text/html"), http.StatusOK)
+	if s := doc.Find("#chart-text").Text(); !strings.Contains(s, "1 sign-in and 0 failed attempts") {
+		t.Errorf("chart summary %q, want the one sign-in only", s)
+	}
+	confirmed := 0
+	doc.Find("tbody tr").Each(func(_ int, tr *goquery.Selection) {
+		if strings.Contains(tr.Text(), "Confirmed it's you") {
+			confirmed++
+			if !strings.Contains(tr.Text(), "for a page") && !strings.Contains(tr.Text(), "for an account change") {
+				t.Errorf("a confirmation row says neither what for: %q", strings.Join(strings.Fields(tr.Text()), " "))
+			}
+		}
+	})
+	if confirmed != 2 {
+		t.Errorf("%d \"Confirmed it's you\" rows, want 2 (the route and the account change)", confirmed)
+	}
+	if got := timelineAll(t, c, "signins"); len(got) != 3 {
+		t.Errorf("Sign-ins filter: %q, want the sign-in and the two confirmations", got)
 	}
 }

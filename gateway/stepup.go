@@ -180,5 +180,6 @@ func (g *Gateway) checkConfirmPassword(w http.ResponseWriter, r *http.Request, c
 		return
 	}
 	g.Log.Info("authentication_succeeded", "step", "confirm", "username", cur.User.Username, "client_ip", ip)
+	g.event(r, cur.Claims.UserID, store.Event{Type: store.EventIdentityConfirmed, Detail: "with the password, for a page"})
 	g.continueSignedIn(w, r, claims, rd, http.StatusSeeOther)
 }

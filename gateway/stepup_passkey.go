@@ -90,7 +90,7 @@ func (g *Gateway) finishConfirmPasskey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.Log.Info("authentication_succeeded", "step", "confirm", "username", cur.User.Username, "client_ip", ip, "factor", "passkey")
-	g.event(r, cur.Claims.UserID, store.Event{Type: store.EventSignIn, Detail: "confirmed with passkey " + passkeyLabel(res.Passkey) + " for a page"})
+	g.event(r, cur.Claims.UserID, store.Event{Type: store.EventIdentityConfirmed, Detail: "with passkey " + passkeyLabel(res.Passkey) + ", for a page"})
 	if asJSON {
 		w = &jsonRedirect{ResponseWriter: w}
 	}

@@ -42,6 +42,10 @@ const (
 	// EventPasskeyWarning: a passkey's signature counter went backwards at
 	// sign-in (it may have been copied).
 	EventPasskeyWarning = "passkey_warning"
+	// EventIdentityConfirmed: a signed-in person confirmed it was them
+	// (password or passkey) before an account change or a route that asks
+	// for a recent sign-in. It is not a sign-in: charts do not count it.
+	EventIdentityConfirmed = "identity_confirmed"
 )
 
 // Event is one line of a person's activity.

@@ -28,14 +28,15 @@ var eventNames = map[string]string{
 	store.EventThrottled:       "Sign-in attempts slowed down",
 	store.EventStaffAction:     "Support action",
 	// Mail (gateway/wasntme.go, forgot.go, email_confirm.go).
-	store.EventAccountSecured:   "Account secured (\"This wasn't me\")",
-	store.EventResetRequested:   "Password reset link asked for",
-	store.EventEmailChanged:     "E-mail address changed",
-	store.EventEmailChangeAsked: "E-mail confirmation sent",
-	store.EventAlertsChanged:    "Alert choices changed",
-	store.EventPasskeyAdded:     "Passkey added",
-	store.EventPasskeyRemoved:   "Passkey removed",
-	store.EventPasskeyWarning:   "Passkey may have been copied",
+	store.EventAccountSecured:    "Account secured (\"This wasn't me\")",
+	store.EventResetRequested:    "Password reset link asked for",
+	store.EventEmailChanged:      "E-mail address changed",
+	store.EventEmailChangeAsked:  "E-mail confirmation sent",
+	store.EventAlertsChanged:     "Alert choices changed",
+	store.EventPasskeyAdded:      "Passkey added",
+	store.EventPasskeyRemoved:    "Passkey removed",
+	store.EventPasskeyWarning:    "Passkey may have been copied",
+	store.EventIdentityConfirmed: "Confirmed it's you",
 }
 
 // eventWords names an event type; an unknown one (from a newer version) is

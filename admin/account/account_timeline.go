@@ -20,7 +20,7 @@ const timelineBatch = 100
 // to; anything else in ?show= shows everything.
 var timelineFilters = map[string]func(store.Event) bool{
 	"signins": func(e store.Event) bool {
-		return e.Type == store.EventSignIn || e.Type == store.EventNewDevice
+		return e.Type == store.EventSignIn || e.Type == store.EventNewDevice || e.Type == store.EventIdentityConfirmed
 	},
 	"failures": func(e store.Event) bool {
 		switch e.Type {

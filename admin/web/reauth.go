@@ -103,6 +103,10 @@ func (h *Base) checkReauthPassword(w http.ResponseWriter, r *http.Request, p *st
 		return false, http.StatusServiceUnavailable, msgTryAgain
 	}
 	p.Claims = *c
+	ev := store.Event{Type: store.EventIdentityConfirmed, Detail: "with the password, for an account change", IP: h.ClientIP(r), Device: r.UserAgent()}
+	if err := h.Store.AppendEvent(r.Context(), u.ID, ev); err != nil {
+		h.Log.Warn("reauth: record activity", "err", err.Error())
+	}
 	return true, 0, ""
 }
 
