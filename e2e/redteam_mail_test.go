@@ -9,6 +9,7 @@ import (
 
 	"github.com/authgate/gateway/internal/testkit/harness"
 	"github.com/authgate/gateway/internal/testkit/mailtest"
+	"github.com/authgate/gateway/store"
 )
 
 // An intruder who knows the password signs in, moves the account's address
@@ -135,5 +136,35 @@ func TestNewSignInCannotBeDismissedByItsOwnDevice(t *testing.T) {
 	}
 	if n := accountDoc(t, laptop).Find("#new-devices li").Length(); n != 0 {
 		t.Fatalf("%d new sign-ins listed after the owner's answer", n)
+	}
+}
+
+// Whoever was signed in to a staff account could have made an API token,
+// which would outlive the sign-out and the password block just as a
+// passkey would: securing the account revokes the tokens it made.
+func TestSecuringAStaffAccountRevokesItsAPITokens(t *testing.T) {
+	g, _ := mailGateway(t)
+	admin, u := staffSignIn(t, g, "ada", "admin")
+	secret, err := g.Store.CreateAPIToken(t.Context(), &store.APIToken{Name: "made by an intruder", Role: store.RoleAdmin,
+		OwnerID: u.ID, CreatedBy: u.Username}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := tokenCall(t, g, secret, "GET", "/.gateway/api/v1/users?q=a", nil); code != http.StatusOK {
+		t.Fatalf("the token before: %d %v", code, body)
+	}
+	if resp := admin.PostForm(t, "/.gateway/account/new-signins/secure", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("No, secure my account: %d", resp.StatusCode)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		code, body := tokenCall(t, g, secret, "GET", "/.gateway/api/v1/users?q=a", nil)
+		if code == http.StatusUnauthorized {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the account's API token still answers %d %v after the account was secured, want 401", code, body)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

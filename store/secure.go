@@ -28,10 +28,10 @@ type SecureOptions struct {
 }
 
 // SecureAccount is the answer to "This wasn't me": it signs every device
-// out, removes every passkey, refuses sign-in with the password until the
-// password is reset,
-// mails the person a reset link (ForgotResetTTL) and writes the activity
-// and the audit entry. The new-device alert's link and the account page's
+// out, removes every passkey and the staff API tokens the account made,
+// refuses sign-in with the password until the password is reset, mails
+// the person a reset link (ForgotResetTTL) and writes the activity and
+// the audit entry. The new-device alert's link and the account page's
 // new-sign-ins panel both call it. It returns ErrNotFound for an unknown
 // user.
 func (s *Store) SecureAccount(ctx context.Context, uid string, o SecureOptions) error {
@@ -42,9 +42,9 @@ func (s *Store) SecureAccount(ctx context.Context, uid string, o SecureOptions) 
 		return err
 	}
 	// Block first: once the sessions are gone, nobody can sign in again
-	// with the password an attacker may know.
-	// A change of address still waiting for its confirmation may be the
-	// intruder's: it is dropped, so its link no longer confirms anything.
+	// with the password an attacker may know. A change of address still
+	// waiting for its confirmation may be the intruder's: it is dropped, so
+	// its link no longer confirms anything.
 	blocked, none := true, ""
 	upd := UserUpdate{PasswordBlocked: &blocked, EmailPending: &none}
 	restored := o.ResetTo != "" && !strings.EqualFold(o.ResetTo, u.Email)
@@ -70,10 +70,19 @@ func (s *Store) SecureAccount(ctx context.Context, uid string, o SecureOptions) 
 	if err != nil {
 		return err
 	}
+	// Likewise a staff API token made with the account (a recent sign-in
+	// and a staff role are all that takes): it would go on working.
+	tokens, err := s.RetireAPITokensOf(ctx, &UserState{ID: uid, Disabled: true})
+	if err != nil {
+		return err
+	}
 	detail := "you said a sign-in was not you (" + o.Via + "): every device was signed out, " +
 		"sign-in with the password is blocked until you set a new one, and a reset link was sent"
 	if removed > 0 {
 		detail += fmt.Sprintf("; %d passkey(s) removed (add yours again after the reset)", removed)
+	}
+	if len(tokens) > 0 {
+		detail += fmt.Sprintf("; %d API token(s) made by the account revoked", len(tokens))
 	}
 	if restored {
 		detail += "; the e-mail address is " + o.ResetTo + " again (it was " + u.Email + ")"
