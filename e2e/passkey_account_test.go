@@ -230,7 +230,7 @@ func TestPasskeyPassesARouteReauth(t *testing.T) {
 	}
 	if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.HasSuffix(loc, "/admin/x") {
 		t.Fatalf("after the passkey the browser is at %s (%v), want /admin/x", loc, err)
-	}	// It shows in the activity as a confirmation with the passkey, not as
+	} // It shows in the activity as a confirmation with the passkey, not as
 	// a second sign-in.
 	if _, err := chromedp.Run(ctx, chromedp.Navigate(base+"/.gateway/account/activity")); err != nil {
 		t.Fatal(err)
