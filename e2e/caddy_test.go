@@ -13,26 +13,31 @@ import (
 	"github.com/authgate/gateway/internal/testkit/testenv"
 )
 
-// caddyfile is the forward-auth set-up documented in the README, on a
-// loopback port, with no admin endpoint and no automatic HTTPS. %[1]d is
-// the port, %[2]s the gateway and %[3]s the app.
-const caddyfile = `{
-	admin off
-	auto_https off
-}
-http://127.0.0.1:%[1]d {
-	handle /.gateway/* {
-		reverse_proxy %[2]s
+// readmeCaddyfile is the README's Caddy forward-auth example, word for
+// word but for the addresses: the site on a loopback port, with no admin
+// endpoint and no automatic HTTPS, in front of gateway and app.
+func readmeCaddyfile(t *testing.T, port int, gateway, app string) string {
+	t.Helper()
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
 	}
-	handle {
-		forward_auth %[2]s {
-			uri /.gateway/auth?redirect=1
-			copy_headers X-Forwarded-User X-Forwarded-Email X-Forwarded-Groups
+	_, block, ok := strings.Cut(string(readme), "**Caddy** (tested with")
+	if ok {
+		_, block, ok = strings.Cut(block, "```caddy\n")
+	}
+	if ok {
+		block, _, ok = strings.Cut(block, "```")
+	}
+	site := fmt.Sprintf("http://127.0.0.1:%d {\n\tbind 127.0.0.1", port)
+	for _, r := range [][2]string{{"app.example.com {", site}, {"gateway:8080", gateway}, {"app:3000", app}} {
+		if !ok || !strings.Contains(block, r[0]) {
+			t.Fatalf("the README's Caddy example has no %q", r[0])
 		}
-		reverse_proxy %[3]s
+		block = strings.ReplaceAll(block, r[0], r[1])
 	}
+	return "{\n\tadmin off\n\tauto_https off\n}\n" + block
 }
-`
 
 // startCaddy runs Caddy in front of gateway and app and returns its base
 // URL. The Caddyfile is adapted to JSON first so that config persistence
@@ -46,13 +51,15 @@ func startCaddy(t *testing.T, gatewayAddr, appAddr string) string {
 	for attempt := 0; attempt < 4; attempt++ {
 		port := freePort(t)
 		src := filepath.Join(dir, "Caddyfile")
-		if err := os.WriteFile(src, []byte(fmt.Sprintf(caddyfile, port, gatewayAddr, appAddr)), 0o600); err != nil {
+		if err := os.WriteFile(src, []byte(readmeCaddyfile(t, port, gatewayAddr, appAddr)), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		adapt := exec.Command(bin, "adapt", "--config", src, "--adapter", "caddyfile")
 		adapt.Env = env
 		out, err := adapt.Output()
-		if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			t.Fatalf("caddy adapt: %v %s", err, ee.Stderr)
+		} else if err != nil {
 			t.Fatalf("caddy adapt: %v", err)
 		}
 		var cfg map[string]any
@@ -84,4 +91,5 @@ func TestCaddyForwardAuthWithRules(t *testing.T) {
 	g, app := rulesGateway(t)
 	base := startCaddy(t, strings.TrimPrefix(g.URL, "http://"), strings.TrimPrefix(app.URL, "http://"))
 	checkFrontedRules(t, base, true)
+	checkFrontedSpoofing(t, base)
 }

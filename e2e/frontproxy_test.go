@@ -13,12 +13,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/authgate/gateway/config"
+	"github.com/authgate/gateway/gateway/httpsafe"
 	"github.com/authgate/gateway/internal/testkit/harness"
 )
 
@@ -112,8 +114,8 @@ func (f *fronted) do(method, path string, body io.Reader, header ...string) (*ht
 		f.t.Fatal(err)
 	}
 	req.Header.Set("Accept", "text/html")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Add(header[i], header[i+1])
+	for i := 0; i+1 < len(header); i += 2 { // names go out as spelled
+		req.Header[header[i]] = append(req.Header[header[i]], header[i+1])
 	}
 	resp, err := f.c.Do(req)
 	if err != nil {
@@ -143,6 +145,7 @@ func rulesGateway(t *testing.T) (*harness.Gateway, *httptest.Server) {
 	g := harness.Start(t, harness.Options{Configure: func(c *config.Config) {
 		c.TrustedProxies = []string{"127.0.0.1/32"} // the fronting proxy
 		c.MFA.Require = "off"
+		c.Assertion.Enabled = true
 		c.PublicPaths = []string{"/public/"}
 		c.Routes = []config.Route{
 			{PathPrefix: "/admin/", Upstream: app.URL, RouteRules: config.RouteRules{Allow: config.Principals{Roles: []string{"admin"}}}},
@@ -152,6 +155,62 @@ func rulesGateway(t *testing.T) (*harness.Gateway, *httptest.Server) {
 	g.CreateUser(t, "alice", "user", "admin")
 	g.CreateUser(t, "pat")
 	return g, app
+}
+
+// spoofedIdentity is a client's copy of each identity header in spellings
+// that many app stacks (PHP, CGI, WSGI, Rack) read as the real name.
+var spoofedIdentity = []string{
+	"X_Forwarded_User", "eve", "x_FORWARDED_user", "eve", "X-Forwarded_User", "eve", "X.Forwarded.User", "eve",
+	"x-forwarded-USER", "eve", "X_Forwarded_Email", "eve@example.com", "X-FORWARDED-EMAIL", "eve@example.com",
+	"X_Forwarded_Groups", "admin", "x-forwarded-groups", "admin", "X_Gateway_Assertion", "forged",
+	"X-Gateway-Assertion", "forged",
+}
+
+// checkFrontedSpoofing sends spoofedIdentity through a fronting proxy as an
+// anonymous client and as alice, on a protected and a public path: the app
+// sees the gateway's own identity for alice and nothing else in any
+// spelling, and no unexpanded placeholder of the proxy's config.
+func checkFrontedSpoofing(t *testing.T, base string) {
+	anon, alice := newFronted(t, base), newFronted(t, base)
+	alice.signIn("alice")
+	if resp, body := anon.do(http.MethodGet, "/app/x", nil, spoofedIdentity...); resp.StatusCode != http.StatusFound {
+		t.Errorf("anonymous with spoofed headers on /app/x: %d %.300s", resp.StatusCode, body)
+	}
+	for _, tc := range []struct {
+		who    *fronted
+		path   string
+		signed bool
+	}{{anon, "/public/x", false}, {alice, "/public/x", true}, {alice, "/app/x", true}} {
+		resp, body := tc.who.do(http.MethodGet, tc.path, nil, spoofedIdentity...)
+		var e harness.Echoed
+		if err := json.Unmarshal([]byte(body), &e); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s (signed in %v): %d %.300s", tc.path, tc.signed, resp.StatusCode, body)
+		}
+		for k, vs := range e.Header {
+			if strings.Contains(strings.Join(vs, " "), "{") {
+				t.Errorf("%s (signed in %v): app got %s = %q", tc.path, tc.signed, k, vs)
+			}
+		}
+		got := identitySeen(&e)
+		for k, vs := range e.Header {
+			if httpsafe.NormalizeHeaderName(k) == "x-gateway-assertion" {
+				got[k] = vs
+			}
+		}
+		want := map[string][]string{}
+		if tc.signed {
+			want = map[string][]string{"X-Forwarded-User": {"alice"}, "X-Forwarded-Email": {"alice@example.com"}, "X-Forwarded-Groups": {"user,admin"}}
+			if vs := got["X-Gateway-Assertion"]; len(vs) != 1 {
+				t.Errorf("%s: app got assertions %q", tc.path, vs)
+			} else if cl, _, err := verifyAssertion(vs[0], jwksKeys(t, base), base, "127.0.0.1", time.Now()); err != nil || cl.Name != "alice" {
+				t.Errorf("%s: the assertion the app got: %v %+v", tc.path, err, cl)
+			}
+			delete(got, "X-Gateway-Assertion")
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s (signed in %v): app got identity headers %q, want %q", tc.path, tc.signed, got, want)
+		}
+	}
 }
 
 // checkFrontedRules runs the same story through any fronting proxy: the

@@ -225,6 +225,7 @@ func TestNginxForwardAuthWithRules(t *testing.T) {
 	g, app := rulesGateway(t)
 	base := startNginx(t, strings.TrimPrefix(g.URL, "http://"), strings.TrimPrefix(app.URL, "http://"))
 	checkFrontedRules(t, base, false) // nginx answers a refused check with its own 403 page
+	checkFrontedSpoofing(t, base)
 }
 
 func readAll(t *testing.T, resp *http.Response) string {
