@@ -2,11 +2,12 @@ package config
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/authgate/gateway/internal/names"
 )
 
 // RouteRules are the access rules of a route. A signed-in person reaches
@@ -83,13 +84,6 @@ func (p Principals) String() string {
 	return strings.Join(parts, "; ")
 }
 
-// The shapes of group and user names, as the store keeps them (store
-// canonicalises to lower case; rules are matched on that form).
-var (
-	ruleGroupPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._:@-]{0,63}$`)
-	ruleUserPattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9._@-]{0,63}$`)
-)
-
 // validateRouteRules checks routes[i]'s rules and puts group and user
 // names in their canonical (lower-case) form.
 func (c *Config) validateRouteRules() error {
@@ -133,14 +127,14 @@ func validatePrincipals(key string, p *Principals) error {
 	}
 	for i, g := range p.Groups {
 		g = strings.ToLower(strings.TrimSpace(g))
-		if !ruleGroupPattern.MatchString(g) || contains(knownRoles, g) {
+		if !names.IsGroup(g) || contains(knownRoles, g) {
 			return keyErr(fmt.Sprintf("%s.groups[%d]", key, i), "%q is not a group name (1-64 letters, digits and . _ : @ -, not a role's name)", p.Groups[i])
 		}
 		p.Groups[i] = g
 	}
 	for i, u := range p.Users {
 		u = strings.ToLower(strings.TrimSpace(u))
-		if !ruleUserPattern.MatchString(u) {
+		if !names.IsUsername(u) {
 			return keyErr(fmt.Sprintf("%s.users[%d]", key, i), "%q is not a user name (1-64 letters, digits and . _ @ -)", p.Users[i])
 		}
 		p.Users[i] = u

@@ -2,9 +2,10 @@ package store
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/authgate/gateway/internal/names"
 )
 
 // Limits on a user's groups. Groups travel in a header and in a signed
@@ -14,8 +15,6 @@ const (
 	MaxGroups      = 32
 	MaxGroupLength = 64
 )
-
-var groupPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._:@-]{0,63}$`)
 
 // CanonicalGroup lower-cases and trims a typed group name, so "Ops" and
 // "ops" are one group wherever they are written (CLI, console, API, rules).
@@ -27,7 +26,7 @@ func CanonicalGroup(s string) string { return strings.ToLower(strings.TrimSpace(
 // header, which carries roles and groups together, means one thing: only
 // an admin's role change makes someone "admin" there.
 func ValidateGroup(name string) error {
-	if !groupPattern.MatchString(name) {
+	if !names.IsGroup(name) {
 		return fmt.Errorf("group %q: a group name is 1-%d characters: letters, digits and . _ : @ - (starting with a letter or digit)", name, MaxGroupLength)
 	}
 	if ValidRole(name) {

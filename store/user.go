@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/authgate/gateway/internal/names"
 )
 
 // Roles a user can have.
@@ -87,14 +88,12 @@ const (
 // IsStaff reports whether the user is support or admin.
 func (u *User) IsStaff() bool { return u.HasRole(RoleSupport) || u.HasRole(RoleAdmin) }
 
-var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._@-]{0,63}$`)
-
 // CanonicalUsername lower-cases and trims a typed username.
 func CanonicalUsername(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // ValidateUsername checks a canonical username.
 func ValidateUsername(name string) error {
-	if !usernamePattern.MatchString(name) {
+	if !names.IsUsername(name) {
 		return errors.New("username must be 1-64 characters: letters, digits, and . _ @ - (starting with a letter or digit)")
 	}
 	return nil
