@@ -260,3 +260,72 @@ func TestNoKeyNoAssertion(t *testing.T) {
 		t.Fatal("no assertion after the keys loaded")
 	}
 }
+
+// TestKeysLostFromRedisAreWrittenBack: when Redis loses the signing keys
+// (a flush, a failover to a replica that had not received them, an older
+// snapshot restored), a replica that knew them writes them back, so what
+// they signed still verifies and no replica makes a key of its own; an old
+// key pruned on purpose is not brought back.
+func TestKeysLostFromRedisAreWrittenBack(t *testing.T) {
+	srv := redistest.Start(t)
+	st := openStore(t, srv)
+	clock := newTestClock()
+	const secret = "secret one, long enough to be a real secret"
+	a := newIssuer(t, st, clock, secret)
+	kid1, _ := decode(t, header(t, a, principal()))
+
+	// Everything lost.
+	if err := st.Client().Del(context.Background(), "gw:assertion:keys").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ids := published(t, a); len(ids) != 1 || ids[0] != kid1 {
+		t.Fatalf("after Redis lost the keys, a publishes %v, want [%s] back", ids, kid1)
+	}
+	b := newIssuer(t, st, clock, secret) // a replica started afterwards
+	if kid, _ := decode(t, header(t, b, principal())); kid != kid1 {
+		t.Errorf("a replica started after the loss signs with %s, want the restored %s", kid, kid1)
+	}
+
+	// Rotated, then rolled back to a state without the new key.
+	clock.advance(time.Hour)
+	if err := a.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ids := published(t, a)
+	if len(ids) != 2 {
+		t.Fatalf("after rotation: %v", ids)
+	}
+	kid2 := ids[1]
+	if err := b.Load(context.Background()); err != nil { // b refreshes and sees it too
+		t.Fatal(err)
+	}
+	rdb := st.Client()
+	ctx := context.Background()
+	if err := rdb.HDel(ctx, "gw:assertion:keys", kid2).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.HSet(ctx, "gw:assertion:keys", "newest", kid1).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ids := published(t, b); len(ids) != 2 || ids[1] != kid2 {
+		t.Fatalf("after the rollback b publishes %v, want [%s %s]", ids, kid1, kid2)
+	}
+
+	// The old key, pruned once nothing it signed lives, stays gone.
+	clock.advance(a.keys.prepublish() + a.keys.retention() + time.Second)
+	if err := a.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ids := published(t, b); len(ids) != 1 || ids[0] != kid2 {
+		t.Fatalf("after pruning b publishes %v, want [%s]", ids, kid2)
+	}
+}

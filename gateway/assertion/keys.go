@@ -68,6 +68,9 @@ type keyRing struct {
 	log       *slog.Logger
 	state     atomic.Pointer[keyState]
 	decrypted map[string]*signingKey // by id; only the refresh loop touches it
+	// known are the stored records the last load found, oldest first; a
+	// key Redis has since lost is written back from here (restoreLost).
+	known []store.SigningKey
 }
 
 // purposeKeySeal derives the key that seals private signing keys in
@@ -104,6 +107,11 @@ func (k *keyRing) load(ctx context.Context) error {
 	keys, err := k.st.FindSigningKeys(ctx)
 	if err != nil {
 		return err
+	}
+	if lost := k.lostKeys(keys); len(lost) > 0 {
+		if keys, err = k.restoreLost(ctx, keys, lost); err != nil {
+			return err
+		}
 	}
 	now := k.now()
 	var newest *store.SigningKey
@@ -152,7 +160,56 @@ func (k *keyRing) load(ctx context.Context) error {
 		return err
 	}
 	k.state.Store(st)
+	k.known = keys
 	return nil
+}
+
+// lostKeys returns the keys this replica last found in Redis that are
+// newer than anything Redis holds now: a flush, a failover to a replica
+// that had not received them, or a restore from an older snapshot lost
+// them. Without them every assertion they signed (up to the lifetime) would
+// stop verifying, and replicas would each make a new key. Older missing
+// keys were pruned on purpose and stay gone.
+func (k *keyRing) lostKeys(stored []store.SigningKey) []store.SigningKey {
+	var newest time.Time
+	if len(stored) > 0 {
+		newest = stored[len(stored)-1].ActiveFrom
+	}
+	var lost []store.SigningKey
+	for _, rec := range k.known {
+		if rec.ActiveFrom.After(newest) {
+			lost = append(lost, rec)
+		}
+	}
+	return lost
+}
+
+// restoreLost writes the lost keys back after the stored newest, oldest
+// first, and reads the keys again. Of several replicas writing back at once
+// one wins each step (AddSigningKey compares the newest id); the others
+// stop and read what it wrote.
+func (k *keyRing) restoreLost(ctx context.Context, stored, lost []store.SigningKey) ([]store.SigningKey, error) {
+	after := ""
+	if len(stored) > 0 {
+		after = stored[len(stored)-1].ID
+	}
+	restored := 0
+	for _, rec := range lost {
+		ok, err := k.st.AddSigningKey(ctx, rec, after)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		after = rec.ID
+		restored++
+	}
+	if restored > 0 {
+		k.log.Warn("assertion signing keys missing from Redis were written back from this replica's memory",
+			"restored", restored, "newest", after)
+	}
+	return k.st.FindSigningKeys(ctx)
 }
 
 // add makes a new key active from activeFrom and stores it after the key
