@@ -1,0 +1,248 @@
+package e2e
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	otptotp "github.com/pquerna/otp/totp"
+
+	"github.com/authgate/gateway/config"
+	"github.com/authgate/gateway/internal/testkit/axetest"
+	"github.com/authgate/gateway/internal/testkit/browsertest"
+	"github.com/authgate/gateway/internal/testkit/harness"
+	"github.com/authgate/gateway/internal/testkit/mailtest"
+)
+
+// a11yTab is one headless Chromium tab walking pages for a11yCheck.
+type a11yTab struct {
+	t   *testing.T
+	ctx context.Context
+	axe string
+}
+
+func newA11yTab(t *testing.T, axe string) *a11yTab {
+	return &a11yTab{t: t, ctx: browsertest.NewFor(t, 4*time.Minute), axe: axe}
+}
+
+// open loads url and returns the status of the page it ends on.
+func (a *a11yTab) open(what, url string) int {
+	a.t.Helper()
+	resp, err := chromedp.RunResponse(a.ctx, chromedp.Navigate(url))
+	if err != nil {
+		a.t.Fatalf("open %s: %v", what, err)
+	}
+	if resp == nil {
+		return 0
+	}
+	return int(resp.Status)
+}
+
+// visit opens url, fails unless the page answers want, and checks it.
+func (a *a11yTab) visit(what, url string, want int) {
+	a.t.Helper()
+	if st := a.open(what, url); st != want {
+		a.t.Fatalf("%s: status %d at %s, want %d; page: %.300s", what, st, a.path(), want, a.text("body"))
+	}
+	a.check(what)
+}
+
+// check runs a11yCheck on the page the tab shows.
+func (a *a11yTab) check(what string) {
+	a.t.Helper()
+	a11yCheck(a.t, a.ctx, a.axe, what)
+}
+
+// fill types into the fields named by id, value after id.
+func (a *a11yTab) fill(idValue ...string) {
+	a.t.Helper()
+	var acts []chromedp.Action[chromedp.Void]
+	for i := 0; i+1 < len(idValue); i += 2 {
+		acts = append(acts, chromedp.Clear(chromedp.ID(idValue[i])), chromedp.SendKeys(chromedp.ID(idValue[i]), idValue[i+1]))
+	}
+	if err := chromedp.Do(a.ctx, acts...); err != nil {
+		a.t.Fatalf("fill %v: %v", idValue, err)
+	}
+}
+
+// click clicks the button (or link) with that id, waits for the page it
+// loads and fails unless its status is want.
+func (a *a11yTab) click(id string, want int) {
+	a.t.Helper()
+	resp, err := chromedp.RunResponse(a.ctx, chromedp.Click(chromedp.ID(id)))
+	if err != nil {
+		a.t.Fatalf("click #%s: %v", id, err)
+	}
+	if resp == nil || int(resp.Status) != want {
+		st := 0
+		if resp != nil {
+			st = int(resp.Status)
+		}
+		a.t.Fatalf("click #%s: status %d at %s, want %d; page: %.300s", id, st, a.path(), want, a.text("body"))
+	}
+}
+
+// path is the path of the page the tab shows.
+func (a *a11yTab) path() string {
+	a.t.Helper()
+	loc, err := chromedp.Run(a.ctx, chromedp.Location())
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	u, _ := url.Parse(loc)
+	return u.Path
+}
+
+// text is the visible text of the first element css matches ("" if none).
+func (a *a11yTab) text(css string) string {
+	a.t.Helper()
+	s, err := chromedp.Run(a.ctx, chromedp.Evaluate[string](`(function(){var e=document.querySelector(`+"`"+css+"`"+`);return e?e.innerText:""})()`))
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return s
+}
+
+// TestMailAndRulePagesAreAccessible checks, as TestEveryPageIsAccessible
+// does (axe-core in light and dark mode at 1280 and 390 px, nothing wider
+// than a phone), the pages a person reaches through mail, route rules and
+// re-authentication, each reached the way a person reaches it: the account
+// page with a new sign-in to answer; the e-mail confirmation page and its
+// result; the 403 of a route `allow`; a route's "two-step verification
+// needed" step and the sign-in's set-up and recovery-code pages it leads
+// to; a route's "Confirm it's you"; the account's "Confirm it's you" and
+// its wrong-password answer; the sign-in page saying why the browser was
+// signed out; the 429 page; "This wasn't me" and its result; the forgot
+// password answer; the reset page with a link, refusing a password, and
+// for a used link (410).
+func TestMailAndRulePagesAreAccessible(t *testing.T) {
+	axe := axetest.Load(t)
+	box := mailtest.Start(t)
+	clock := &harness.Clock{}
+	g := harness.Start(t, harness.Options{Portal: true, Clock: clock, Configure: func(c *config.Config) {
+		c.MFA.Require = config.MFAOptional // a route, not the role, asks for the second factor
+		c.SMTP.URL, c.SMTP.From = box.URL(), "Sign-in <signin@example.com>"
+		c.Notify.RetryBase, c.Notify.RetryMax = config.Duration{Duration: 200 * time.Millisecond}, config.Duration{Duration: time.Second}
+		c.Throttle.PasswordAccount.Free = 1 // the second wrong password starts a delay
+		c.Routes = []config.Route{
+			{PathPrefix: "/staff-only/", Upstream: c.Upstream, RouteRules: config.RouteRules{Allow: config.Principals{Roles: []string{"admin"}}}},
+			{PathPrefix: "/with-2fa/", Upstream: c.Upstream, RouteRules: config.RouteRules{MFA: config.RouteMFARequired}},
+			{PathPrefix: "/recent/", Upstream: c.Upstream, RouteRules: config.RouteRules{Reauth: config.Duration{Duration: 5 * time.Minute}}},
+			{PathPrefix: "/", Upstream: c.Upstream},
+		}
+	}})
+	g.CreateUser(t, "bea")
+	g.CreateUser(t, "cy")
+	g.CreateUser(t, "guess")
+	mailLoginOK(t, g, "bea", harness.TestPassword, uaFirefox) // the account's first sign-in: nothing to check
+	tab := newA11yTab(t, axe)
+	p := g.PortalURL + "/.gateway"
+
+	// A sign-in from this new browser mails an alert with "This wasn't
+	// me"; a phone signing in afterwards is a new sign-in to answer here.
+	tab.open("sign-in page", p+"/login?rd=%2F.gateway%2Faccount")
+	tab.fill("username", "bea", "password", harness.TestPassword)
+	tab.click("submit", 200)
+	alert := box.Await(t, "bea@example.com", "New sign-in", mailBound)
+	mailLoginOK(t, g, "bea", harness.TestPassword, uaAndroid)
+	tab.visit("Login & Security page with a new sign-in to answer", p+"/account", 200)
+	if got := tab.text("#new-devices li"); !strings.Contains(got, "Android") {
+		t.Fatalf("the account page lists %q as new sign-in, want the phone", got)
+	}
+
+	// A new address: the mailed link asks, then confirms.
+	tab.open("e-mail page", p+"/account/email")
+	tab.fill("email", "bea.new@example.org")
+	tab.click("email-submit", 200)
+	confirm := box.Await(t, "bea.new@example.org", "Confirm your e-mail", mailBound)
+	tab.visit("e-mail confirmation page", mailLink(t, confirm, "/.gateway/email/confirm"), 200)
+	tab.click("email-confirm", 200)
+	if tab.text("#email-confirmed") == "" {
+		t.Fatalf("after confirming the address: %.300s", tab.text("body"))
+	}
+	tab.check("e-mail address confirmed")
+
+	// Route rules, on the app's host: `allow` refuses a plain user; `mfa:
+	// required` asks for a second factor, which bea sets up on the way.
+	tab.visit("page a route's allow refuses (403)", g.URL+"/staff-only/", 403)
+	tab.visit("route needs two-step verification", g.URL+"/with-2fa/", 200)
+	if at := tab.path(); at != "/.gateway/login/confirm" {
+		t.Fatalf("a route with mfa: required led to %s", at)
+	}
+	tab.click("stepup_continue", 200)
+	tab.click("start", 200)
+	tab.check("set up an authenticator while signing in")
+	key := tab.text("#manual-key-raw")
+	code, err := otptotp.GenerateCode(key, clock.Now())
+	if err != nil {
+		t.Fatalf("code for key %q: %v", key, err)
+	}
+	tab.fill("code", code)
+	tab.click("confirm", 200)
+	if tab.text("#recovery-codes") == "" {
+		t.Fatalf("after turning 2FA on while signing in: %.300s", tab.text("body"))
+	}
+	tab.check("recovery codes after turning 2FA on while signing in")
+
+	// `reauth: 5m` after a sign-in 6 minutes old asks for the password.
+	clock.Advance(6 * time.Minute)
+	tab.visit("route's Confirm it's you", g.URL+"/recent/", 200)
+	if at := tab.path(); at != "/.gateway/login/confirm" {
+		t.Fatalf("a route with reauth led to %s", at)
+	}
+	tab.fill("reauth_password", harness.TestPassword)
+	tab.click("reauth_submit", 200)
+
+	// Signing out everywhere (this browser too) after the re-auth window
+	// asks for the password; the sign-in page then says why.
+	clock.Advance(11 * time.Minute)
+	tab.open("account page", p+"/account")
+	if err := chromedp.Do(tab.ctx, chromedp.Click(chromedp.ID("keep_current"))); err != nil {
+		t.Fatal(err)
+	}
+	tab.click("signout_all", 200)
+	tab.check("Confirm it's you before signing out everywhere")
+	tab.fill("reauth_password", "not the password at all")
+	tab.click("reauth_submit", 401)
+	tab.check("Confirm it's you, wrong password")
+	tab.fill("reauth_password", harness.TestPassword)
+	tab.click("reauth_submit", 200)
+	if got := tab.text("p.notice"); got == "" || !strings.HasPrefix(tab.path(), "/.gateway/login") {
+		t.Fatalf("after signing out everywhere: at %s, notice %q", tab.path(), got)
+	}
+	tab.check("sign-in page saying why you were signed out")
+
+	// Wrong passwords: the second one starts a pause.
+	tab.open("sign-in page", p+"/login")
+	tab.fill("username", "guess", "password", "a wrong password here")
+	tab.click("submit", 401)
+	tab.fill("username", "guess", "password", "another wrong password")
+	tab.click("submit", 429)
+	tab.check("too many attempts (429)")
+
+	// This wasn't me: the link only asks; the button secures the account.
+	tab.visit("This wasn't me page", mailLink(t, alert, "/.gateway/wasntme"), 200)
+	tab.click("wasntme-confirm", 200)
+	if tab.text("#secured") == "" {
+		t.Fatalf("after This wasn't me: %.300s", tab.text("body"))
+	}
+	tab.check("This wasn't me, account secured")
+
+	// Forgot password: the answer, the mailed link's form, a refused
+	// password, and the link once used.
+	tab.open("forgot password page", p+"/login/forgot")
+	tab.fill("identity", "cy")
+	tab.click("forgot-submit", 200)
+	tab.check("forgot password, link sent")
+	reset := mailLink(t, box.Await(t, "cy@example.com", "Set a new password", mailBound), "/.gateway/reset")
+	tab.visit("password reset page with a valid link", reset, 200)
+	tab.fill("new_password", "one new password here", "confirm_password", "another password here")
+	tab.click("reset-submit", 422)
+	tab.check("password reset page refusing the password")
+	tab.fill("new_password", "cy's brand new passphrase", "confirm_password", "cy's brand new passphrase")
+	tab.click("reset-submit", 200)
+	tab.visit("password reset link already used (410)", reset, 410)
+}
