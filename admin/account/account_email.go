@@ -1,9 +1,12 @@
 package account
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/templates"
@@ -78,6 +81,19 @@ func (h *Handler) submitEmail(w http.ResponseWriter, r *http.Request, p *store.P
 		return
 	}
 	ctx := r.Context()
+	wait, err := h.Store.ClaimCooldown(ctx, p.Claims.UserID, "email", store.EmailChangeCooldown)
+	if err != nil {
+		h.Log.Error("account e-mail: cooldown", "err", err.Error())
+		h.Unavailable(w, r)
+		return
+	}
+	if wait > 0 {
+		secs := int(wait.Round(time.Second) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+		h.renderEmail(w, r, p, http.StatusTooManyRequests, "",
+			fmt.Sprintf("A confirmation link was mailed a moment ago. Wait %d seconds, then send the address again.", max(secs, 1)))
+		return
+	}
 	if err := h.Store.UpdateUser(ctx, p.Claims.UserID, store.UserUpdate{EmailPending: &addr}); err != nil {
 		h.Log.Error("account e-mail: save", "err", err.Error())
 		h.Unavailable(w, r)
