@@ -52,11 +52,13 @@ const nginxPortalConf = nginxHead + `
             auth_request_set $gateway_user $upstream_http_x_forwarded_user;
             auth_request_set $gateway_email $upstream_http_x_forwarded_email;
             auth_request_set $gateway_groups $upstream_http_x_forwarded_groups;
+            auth_request_set $gateway_assertion $upstream_http_x_gateway_assertion;
             auth_request_set $gateway_login $upstream_http_location;
             error_page 401 = @gateway_login;
             proxy_set_header X-Forwarded-User $gateway_user;
             proxy_set_header X-Forwarded-Email $gateway_email;
             proxy_set_header X-Forwarded-Groups $gateway_groups;
+            proxy_set_header X-Gateway-Assertion $gateway_assertion;
             proxy_set_header Host $http_host;
             proxy_set_header X-Forwarded-Host $http_host;
             proxy_pass http://%[4]s;
@@ -94,6 +96,7 @@ func TestNginxForwardAuthWithAPortal(t *testing.T) {
 		c.MFA.Require = "off"
 		c.PortalURL = portalURL
 		c.RedirectHosts = []string{"app.localhost"}
+		c.Assertion.Enabled = true
 	}})
 	g.CreateUser(t, "alice", "user")
 	dir := t.TempDir()
@@ -158,7 +161,7 @@ func TestNginxForwardAuthWithAPortal(t *testing.T) {
 	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/app/page?x=1&y=2" {
 		t.Fatalf("callback through nginx: %d to %q: %.300s", resp.StatusCode, resp.Header.Get("Location"), readAll(t, resp))
 	}
-	resp = do(http.MethodGet, target, nil, "X-Forwarded-User", "mallory")
+	resp = do(http.MethodGet, target, nil, "X-Forwarded-User", "mallory", "X-Gateway-Assertion", "forged")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("app through nginx after the handoff: %d", resp.StatusCode)
 	}
@@ -168,6 +171,10 @@ func TestNginxForwardAuthWithAPortal(t *testing.T) {
 	}
 	if e.Header.Get("X-Forwarded-User") != "alice" || e.Header.Get("X-Forwarded-Email") != "alice@example.com" || e.Path != "/app/page" {
 		t.Errorf("app behind nginx saw %s with user %q email %q", e.Path, e.Header.Values("X-Forwarded-User"), e.Header.Get("X-Forwarded-Email"))
+	}
+	// The signed identity is the gateway's, in place of the client's copy.
+	if vs := e.Header.Values("X-Gateway-Assertion"); len(vs) != 1 || vs[0] == "forged" || strings.Count(vs[0], ".") != 2 {
+		t.Errorf("app behind nginx got X-Gateway-Assertion %q, want the gateway's one token", vs)
 	}
 	// The portal's cookie is the portal host's alone: the app never sees it.
 	if strings.Contains(e.Header.Get("Cookie"), g.Config.Cookie.PortalName) {
