@@ -72,7 +72,11 @@ func (a *a11yTab) fill(idValue ...string) {
 // loads and fails unless its status is want.
 func (a *a11yTab) click(id string, want int) {
 	a.t.Helper()
-	resp, err := chromedp.RunResponse(a.ctx, chromedp.Click(chromedp.ID(id)))
+	// A form the browser refuses to send loads nothing: fail soon, not
+	// at the test's deadline.
+	ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.ID(id)))
 	if err != nil {
 		a.t.Fatalf("click #%s: %v", id, err)
 	}
@@ -111,11 +115,12 @@ func (a *a11yTab) text(css string) string {
 // than a phone), the pages a person reaches through mail, route rules and
 // re-authentication, each reached the way a person reaches it: the account
 // page with a new sign-in to answer; the e-mail confirmation page and its
-// result; the 403 of a route `allow`; a route's "two-step verification
+// result, the e-mail page waiting for it and the used link (410); the 403
+// of a route `allow`; a route's "two-step verification
 // needed" step and the sign-in's set-up and recovery-code pages it leads
 // to; a route's "Confirm it's you"; the account's "Confirm it's you" and
 // its wrong-password answer; the sign-in page saying why the browser was
-// signed out; the 429 page; "This wasn't me" and its result; the forgot
+// signed out; the 429 page; "This wasn't me", its result and its used link (410); the forgot
 // password answer; the reset page with a link, refusing a password, and
 // for a used link (410).
 func TestMailAndRulePagesAreAccessible(t *testing.T) {
@@ -157,13 +162,18 @@ func TestMailAndRulePagesAreAccessible(t *testing.T) {
 	tab.open("e-mail page", p+"/account/email")
 	tab.fill("email", "bea.new@example.org")
 	tab.click("email-submit", 200)
-	confirm := box.Await(t, "bea.new@example.org", "Confirm your e-mail", mailBound)
-	tab.visit("e-mail confirmation page", mailLink(t, confirm, "/.gateway/email/confirm"), 200)
+	if tab.text("#email-pending") == "" {
+		t.Fatalf("after asking for a new address: %.300s", tab.text("body"))
+	}
+	tab.check("e-mail page with an address waiting for confirmation")
+	confirm := mailLink(t, box.Await(t, "bea.new@example.org", "Confirm your e-mail", mailBound), "/.gateway/email/confirm")
+	tab.visit("e-mail confirmation page", confirm, 200)
 	tab.click("email-confirm", 200)
 	if tab.text("#email-confirmed") == "" {
 		t.Fatalf("after confirming the address: %.300s", tab.text("body"))
 	}
 	tab.check("e-mail address confirmed")
+	tab.visit("e-mail confirmation link already used (410)", confirm, 410)
 
 	// Route rules, on the app's host: `allow` refuses a plain user; `mfa:
 	// required` asks for a second factor, which bea sets up on the way.
@@ -224,12 +234,14 @@ func TestMailAndRulePagesAreAccessible(t *testing.T) {
 	tab.check("too many attempts (429)")
 
 	// This wasn't me: the link only asks; the button secures the account.
-	tab.visit("This wasn't me page", mailLink(t, alert, "/.gateway/wasntme"), 200)
+	wasntMe := mailLink(t, alert, "/.gateway/wasntme")
+	tab.visit("This wasn't me page", wasntMe, 200)
 	tab.click("wasntme-confirm", 200)
 	if tab.text("#secured") == "" {
 		t.Fatalf("after This wasn't me: %.300s", tab.text("body"))
 	}
 	tab.check("This wasn't me, account secured")
+	tab.visit("This wasn't me link already used (410)", wasntMe, 410)
 
 	// Forgot password: the answer, the mailed link's form, a refused
 	// password, and the link once used.
@@ -245,4 +257,141 @@ func TestMailAndRulePagesAreAccessible(t *testing.T) {
 	tab.fill("new_password", "cy's brand new passphrase", "confirm_password", "cy's brand new passphrase")
 	tab.click("reset-submit", 200)
 	tab.visit("password reset link already used (410)", reset, 410)
+}
+
+// waitShown waits until the element with id is visible: passkey buttons
+// stay hidden until the page's script finds a browser that can use them.
+func (a *a11yTab) waitShown(id string) {
+	a.t.Helper()
+	if err := chromedp.Do(a.ctx, chromedp.WaitVisible(chromedp.ID(id))); err != nil {
+		a.t.Fatalf("wait for #%s: %v; page: %.300s", id, err, a.text("body"))
+	}
+}
+
+// TestPasskeyAndTwoStepPagesAreAccessible checks the same way the pages
+// of passkeys and two-step verification, in a Chromium with a virtual
+// authenticator (passkey buttons show): the sign-in page with its passkey
+// button; turning 2FA on from the account (the new key, the recovery
+// codes) and getting new codes; adding a passkey and the passkeys page and
+// account page with one; a route's "Confirm it's you" offering the
+// passkey; the 2FA step offering the passkey beside the code; the page
+// after signing in with a recovery code; the passkey a staff role must add
+// before anything else; and the console's page of a user with groups and
+// passkeys, with its "Remove all passkeys" confirm step open; and an API
+// token just created (its secret shown once) with the list of tokens.
+func TestPasskeyAndTwoStepPagesAreAccessible(t *testing.T) {
+	axe := axetest.Load(t)
+	clock := &harness.Clock{}
+	// The portal by host name: WebAuthn refuses an IP address.
+	g := harness.Start(t, harness.Options{Portal: true, Clock: clock, Configure: func(c *config.Config) {
+		c.PortalURL = passkeyURL(c.PortalURL)
+		c.RedirectHosts = append(c.RedirectHosts, "localhost")
+		c.MFA.Require = "support,admin"
+		c.MFA.PhishingResistant = "support"
+		c.Routes = []config.Route{
+			{PathPrefix: "/recent/", Upstream: c.Upstream, RouteRules: config.RouteRules{Reauth: config.Duration{Duration: 5 * time.Minute}}},
+			{PathPrefix: "/", Upstream: c.Upstream},
+		}
+	}})
+	g.CreateUser(t, "pia")
+	g.CreateUser(t, "sam", "support", "admin")
+	tab := newA11yTab(t, axe)
+	addAuthenticator(t, tab.ctx)
+	noAutofill(t, tab.ctx) // the virtual authenticator would answer autofill at once
+	base := g.PortalURL
+	p := base + "/.gateway"
+
+	tab.open("sign-in page", p+"/login?rd=%2F.gateway%2Faccount")
+	tab.waitShown("passkey-signin")
+	tab.check("sign-in page with its passkey button")
+	tab.fill("username", "pia", "password", harness.TestPassword)
+	tab.click("submit", 200)
+
+	// Two-step verification from the account: the new key, the codes,
+	// and new codes.
+	tab.open("two-step verification page", p+"/account/2fa")
+	tab.click("setup", 200)
+	tab.check("turn on 2FA from the account: the new key")
+	code, err := otptotp.GenerateCode(tab.text("#manual-key-raw"), clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab.fill("code", code)
+	tab.click("confirm", 200)
+	if tab.text("#recovery-codes") == "" {
+		t.Fatalf("after turning 2FA on: %.300s", tab.text("body"))
+	}
+	tab.check("recovery codes after turning 2FA on")
+	tab.open("two-step verification page", p+"/account/2fa")
+	tab.click("regenerate", 200)
+	recovery := strings.Fields(tab.text("#recovery-codes li"))
+	if len(recovery) == 0 {
+		t.Fatalf("new recovery codes: %.300s", tab.text("body"))
+	}
+	tab.check("new recovery codes")
+
+	// A passkey: the page that adds one, then the lists with it.
+	tab.open("passkeys page", p+"/account/passkeys")
+	tab.click("passkey-new", 200)
+	tab.waitShown("passkey-add")
+	tab.check("add a passkey")
+	tab.fill("passkey-name", "Pia's laptop")
+	passkeyClick(t, tab.ctx, "passkey-add", 200)
+	tab.check("passkeys page with a passkey")
+	tab.visit("Login & Security page with a passkey", p+"/account", 200)
+
+	// A route's reauth offers the passkey beside the password.
+	clock.Advance(6 * time.Minute)
+	tab.open("route's Confirm it's you", g.URL+"/recent/")
+	tab.waitShown("reauth-passkey")
+	tab.check("route's Confirm it's you with a passkey button")
+	passkeyClick(t, tab.ctx, "reauth-passkey", 200)
+	if !appSawUser(t, tab.ctx, "pia") {
+		t.Fatal("confirming with the passkey did not reach the app")
+	}
+
+	// The second step offers the passkey beside the code; a recovery
+	// code signs in and says how many are left.
+	passkeySignOut(t, tab.ctx, base)
+	passkeyPasswordLogin(t, tab.ctx, base, "pia", "%2F.gateway%2Faccount", 200)
+	tab.waitShown("passkey-step")
+	tab.check("2FA step offering a passkey")
+	tab.fill("code", recovery[0])
+	tab.click("submit", 200)
+	if tab.text("#recovery-left") == "" {
+		t.Fatalf("after a recovery code: %.300s", tab.text("body"))
+	}
+	tab.check("signed in with a recovery code")
+
+	// A support member must add a passkey first, then finds pia.
+	passkeySignOut(t, tab.ctx, base)
+	if at := passkeyPasswordLogin(t, tab.ctx, base, "sam", "%2F.gateway%2Fadmin%2Fusers%2Fpia", 200); !strings.Contains(at, "/login/passkey/setup") {
+		t.Fatalf("a support member without a passkey is at %s, want the passkey set-up", at)
+	}
+	tab.waitShown("passkey-add")
+	tab.check("a role that must add a passkey")
+	tab.fill("passkey-name", "Sam's laptop")
+	passkeyClick(t, tab.ctx, "passkey-add", 200)
+	if at := tab.path(); at != "/.gateway/admin/users/pia" {
+		t.Fatalf("after adding the passkey sam is at %s", at)
+	}
+	tab.fill("groups-input", "finance, berlin-office", "groups-reason", "moved to the Berlin office")
+	tab.click("groups-submit", 200)
+	if got := tab.text("#groups"); !strings.Contains(got, "berlin-office") {
+		t.Fatalf("pia's groups read %q", got)
+	}
+	tab.check("console user page with groups and a passkey")
+	if err := chromedp.Do(tab.ctx, chromedp.Click(chromedp.ID("passkeys-remove-open"))); err != nil {
+		t.Fatal(err)
+	}
+	tab.check("console user page, remove passkeys confirm step open")
+
+	// An API token is shown once, right after it is made.
+	tab.open("API tokens", p+"/admin/tokens")
+	tab.fill("token-name", "nightly user sync from the HR system", "token-reason", "the HR system keeps groups in step")
+	tab.click("token-create", 200)
+	if tab.text("#token-secret") == "" {
+		t.Fatalf("after creating a token: %.300s", tab.text("body"))
+	}
+	tab.check("API token just created, and the list with it")
 }
