@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	otptotp "github.com/pquerna/otp/totp"
 
@@ -19,76 +17,12 @@ import (
 	"github.com/authgate/gateway/store"
 )
 
-// a11yVariant is one way a page is looked at.
-type a11yVariant struct {
-	name          string
-	width, height int64
-	dark          bool
-}
-
-var a11yVariants = []a11yVariant{
-	{"1280 px light", 1280, 900, false},
-	{"1280 px dark", 1280, 900, true},
-	{"390 px light", 390, 844, false},
-	{"390 px dark", 390, 844, true},
-}
-
-// widestElements lists what sticks out past the viewport, to say why a
-// page scrolls sideways.
-const widestElements = `Array.from(document.querySelectorAll('body *'))
-  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-  .slice(-5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '') +
-    ' ' + Math.round(e.getBoundingClientRect().right) + 'px')`
-
 // a11yCheck runs axe-core on the page the tab shows in light and dark mode
-// at 1280 and 390 px, and fails on any serious or critical violation, or
-// on a page wider than a 390 px phone.
+// at 1280 and 390 px, and fails on any serious or critical violation, on
+// a page wider than a 390 px phone, or on a page without a dark mode.
 func a11yCheck(t *testing.T, ctx context.Context, axe, page string) {
 	t.Helper()
-	backgrounds := map[bool]string{}
-	for _, v := range a11yVariants {
-		scheme := "light"
-		if v.dark {
-			scheme = "dark"
-		}
-		err := chromedp.Do(ctx,
-			chromedp.EmulateViewport(v.width, v.height),
-			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-					Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
-				})
-				return err
-			}),
-		)
-		if err != nil {
-			t.Fatalf("%s, %s: emulate: %v", page, v.name, err)
-		}
-		bg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.body).backgroundColor`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		backgrounds[v.dark] = bg
-		violations, err := axetest.Check(ctx, axe)
-		if err != nil {
-			t.Fatalf("%s, %s: run axe-core: %v", page, v.name, err)
-		}
-		for _, vi := range violations {
-			t.Errorf("%s, %s: %s", page, v.name, vi)
-		}
-		if v.width < 1000 {
-			sw, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if sw > v.width {
-				wide, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](widestElements))
-				t.Errorf("%s, %s: the page is %d px wide and scrolls sideways; too wide: %v", page, v.name, sw, wide)
-			}
-		}
-	}
-	if backgrounds[false] == backgrounds[true] {
-		t.Errorf("%s: the same background (%s) in light and dark mode", page, backgrounds[false])
-	}
+	axetest.CheckModes(t, ctx, axe, page)
 }
 
 // TestEveryPageIsAccessible walks the gateway's pages in one headless
