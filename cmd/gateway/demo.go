@@ -168,12 +168,19 @@ func demoListenError(err error, ops string) error {
 }
 
 // demoApp is the app behind the demo gateway: it shows what it received.
+// demoCSS is the demo's pages' frame: readable on a phone, and dark when
+// the system is (prefers-color-scheme), as the gateway's own pages are.
+const demoCSS = `:root{color-scheme:light dark;--bg:#fff;--fg:#1b1b1b;--link:#0b57d0;--line:#ccc;--code:#f1f1f1}
+@media (prefers-color-scheme:dark){:root{--bg:#16181b;--fg:#e6e6e6;--link:#8ab4f8;--line:#4a4d52;--code:#2a2d31}}
+body{font:16px/1.5 system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem;background:var(--bg);color:var(--fg)}
+a{color:var(--link)}`
+
 func demoApp() http.Handler {
 	page := template.Must(template.New("demo").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Demo app</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem}
-table{width:100%;table-layout:fixed;border-collapse:collapse}td,th{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #ddd;overflow-wrap:anywhere}
-th:first-child{width:40%}code{background:#f3f3f3;padding:0 .25rem;overflow-wrap:anywhere}</style></head>
+<title>Demo app</title><style>` + demoCSS + `
+table{width:100%;table-layout:fixed;border-collapse:collapse}td,th{text-align:left;padding:.25rem .5rem;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
+th:first-child{width:40%}code{background:var(--code);padding:0 .25rem;overflow-wrap:anywhere}</style></head>
 <body><h1>Demo app</h1>
 <p>This page is served by an app behind the gateway. {{if .User}}The gateway says you are <strong id="user">{{.User}}</strong>.{{else}}No identity headers: this is a public path.{{end}}</p>
 <p><a href="/.gateway/account">Login &amp; Security</a> (on the portal) · <a href="/public/">a public page</a></p>

@@ -24,11 +24,12 @@ import (
 func demoMailbox(box *notify.MemoryBox) http.Handler {
 	page := template.Must(template.New("mail").Funcs(template.FuncMap{"links": demoLinks}).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer"><meta http-equiv="refresh" content="5">
-<title>Demo mailbox</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem}
-article{border:1px solid #ccc;border-radius:6px;padding:0 1rem;margin:1rem 0}pre{white-space:pre-wrap}</style></head>
+<meta name="referrer" content="no-referrer">
+<title>Demo mailbox</title><style>` + demoCSS + `
+article{border:1px solid var(--line);border-radius:6px;padding:0 1rem;margin:1rem 0}pre{white-space:pre-wrap;overflow-wrap:anywhere}</style></head>
 <body><h1>Demo mailbox</h1>
-<p>Mail the demo gateway sent (kept in memory, newest first; this page reloads every 5 seconds). A real gateway sends it through <code>smtp.url</code>.</p>
+<p>Mail the demo gateway sent (kept in memory, newest first). A real gateway sends it through <code>smtp.url</code>.</p>
+<p><a href="/" id="reload">Check for new mail</a></p>
 {{range .}}<article class="mail"><h2>{{.Subject}}</h2><p>To <strong>{{.To}}</strong> at {{.At.Format "15:04:05"}}</p>
 <pre>{{links .Text}}</pre></article>{{else}}<p id="empty">No mail yet. Sign in as <code>demo</code> in two different browsers (or a private window) to get a new-device alert.</p>{{end}}
 </body></html>`))

@@ -23,37 +23,9 @@ func TestDemoInFrontOfYourOwnApp(t *testing.T) {
 	}))
 	defer app.Close()
 
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	var stdout, stderr syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"demo", "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0", "--portal-listen", "127.0.0.1:0", "--mail-listen", "127.0.0.1:0", "--upstream", app.URL},
-			strings.NewReader(""), &stdout, &stderr, nil)
-	}()
-	var base, portal, password string
-	for deadline := time.Now().Add(20 * time.Second); base == "" || password == "" || portal == "" || !strings.Contains(stdout.String(), "Ctrl-C"); time.Sleep(20 * time.Millisecond) {
-		for _, line := range strings.Split(stdout.String(), "\n") {
-			f := strings.Fields(line)
-			switch {
-			case len(f) >= 5 && f[0] == "Demo" && f[1] == "gateway":
-				base = f[4]
-			case len(f) >= 2 && f[0] == "Portal":
-				portal = f[len(f)-1]
-			case len(f) == 4 && f[0] == "demo" && f[2] == "password:":
-				password = f[3]
-			}
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("demo stopped: %v\n%s", err, stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("demo did not print its address and users:\n%s", stdout.String())
-		}
-	}
-	out := stdout.String()
+	d := startDemo(t, "--upstream", app.URL)
+	base, portal, password := d.base, d.portal, d.password
+	out := d.stdout.String()
 	for _, want := range []string{"Your app at " + app.URL + " is behind it", `<a href="/.gateway/account">`, `action="/.gateway/logout"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
@@ -96,9 +68,61 @@ func TestDemoInFrontOfYourOwnApp(t *testing.T) {
 		t.Errorf("account page has no way back to %s/:\n%.2000s", base, page)
 	}
 
-	stop()
+	d.stopAndWait(t)
+}
+
+// demo is a running `gateway demo`, with what it printed.
+type demo struct {
+	base, portal, password, mail string
+	stdout, stderr               *syncBuffer
+	stop                         context.CancelFunc
+	done                         chan error
+}
+
+// startDemo runs `gateway demo` with args on loopback ports of its own and
+// waits for it to print its addresses and the demo user's password. It is
+// stopped at the end of the test.
+func startDemo(t *testing.T, args ...string) *demo {
+	t.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	d := &demo{stdout: &syncBuffer{}, stderr: &syncBuffer{}, stop: stop, done: make(chan error, 1)}
+	t.Cleanup(stop)
+	go func() {
+		d.done <- run(ctx, append([]string{"demo", "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0", "--portal-listen", "127.0.0.1:0", "--mail-listen", "127.0.0.1:0"}, args...),
+			strings.NewReader(""), d.stdout, d.stderr, nil)
+	}()
+	for deadline := time.Now().Add(20 * time.Second); d.base == "" || d.password == "" || d.portal == "" || d.mail == "" || !strings.Contains(d.stdout.String(), "Ctrl-C"); time.Sleep(20 * time.Millisecond) {
+		for _, line := range strings.Split(d.stdout.String(), "\n") {
+			f := strings.Fields(line)
+			switch {
+			case len(f) >= 5 && f[0] == "Demo" && f[1] == "gateway":
+				d.base = f[4]
+			case len(f) >= 2 && f[0] == "Portal":
+				d.portal = f[len(f)-1]
+			case len(f) >= 2 && f[0] == "Mail":
+				d.mail = f[len(f)-1]
+			case len(f) == 4 && f[0] == "demo" && f[2] == "password:":
+				d.password = f[3]
+			}
+		}
+		select {
+		case err := <-d.done:
+			t.Fatalf("demo stopped: %v\n%s", err, d.stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("demo did not print its address and users:\n%s", d.stdout.String())
+		}
+	}
+	return d
+}
+
+// stopAndWait stops the demo as Ctrl-C does and fails unless it ends cleanly.
+func (d *demo) stopAndWait(t *testing.T) {
+	t.Helper()
+	d.stop()
 	select {
-	case err := <-done:
+	case err := <-d.done:
 		if err != nil {
 			t.Errorf("demo: %v", err)
 		}
