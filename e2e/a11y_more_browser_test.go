@@ -122,7 +122,7 @@ func (a *a11yTab) text(css string) string {
 // its wrong-password answer; the sign-in page saying why the browser was
 // signed out; the 429 page; "This wasn't me", its result and its used link (410); the forgot
 // password answer; the reset page with a link, refusing a password, and
-// for a used link (410).
+// for a used link (410); the console's outbox with a mail waiting.
 func TestMailAndRulePagesAreAccessible(t *testing.T) {
 	axe := axetest.Load(t)
 	box := mailtest.Start(t)
@@ -142,6 +142,7 @@ func TestMailAndRulePagesAreAccessible(t *testing.T) {
 	g.CreateUser(t, "bea")
 	g.CreateUser(t, "cy")
 	g.CreateUser(t, "guess")
+	g.CreateUser(t, "ops", "admin")
 	mailLoginOK(t, g, "bea", harness.TestPassword, uaFirefox) // the account's first sign-in: nothing to check
 	tab := newA11yTab(t, axe)
 	p := g.PortalURL + "/.gateway"
@@ -257,6 +258,24 @@ func TestMailAndRulePagesAreAccessible(t *testing.T) {
 	tab.fill("new_password", "cy's brand new passphrase", "confirm_password", "cy's brand new passphrase")
 	tab.click("reset-submit", 200)
 	tab.visit("password reset link already used (410)", reset, 410)
+
+	// With the mail server gone a mail waits to be sent again; the outbox
+	// lists it for an admin, with its error.
+	box.Stop(t)
+	tab.open("forgot password page", p+"/login/forgot")
+	tab.fill("identity", "guess")
+	tab.click("forgot-submit", 200)
+	tab.open("sign-in page", p+"/login?rd=%2F.gateway%2Fadmin%2Foutbox")
+	tab.fill("username", "ops", "password", harness.TestPassword)
+	tab.click("submit", 200)
+	for deadline := time.Now().Add(mailBound); !strings.Contains(tab.text("#outbox-retrying"), "guess"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the outbox lists no mail waiting: %.500s", tab.text("main"))
+		}
+		time.Sleep(300 * time.Millisecond)
+		tab.open("outbox", p+"/admin/outbox")
+	}
+	tab.check("outbox with a mail waiting to be sent again")
 }
 
 // waitShown waits until the element with id is visible: passkey buttons
