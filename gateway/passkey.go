@@ -154,18 +154,16 @@ func passkeyAnswer(w http.ResponseWriter, r *http.Request) (body []byte, rd stri
 }
 
 func (g *Gateway) finishPasskeySignIn(w http.ResponseWriter, r *http.Request) {
-	body, rd, asJSON, err := passkeyAnswer(w, r)
-	if err != nil {
-		g.renderErrorPage(w, r, http.StatusBadRequest, "bad_request", "Bad request", "The form could not be read.")
+	f, ok := g.readPasskeyFinish(w, r)
+	if !ok {
 		return
 	}
-	rd = g.cleanRD(rd)
 	fail := func(status int, code, msg string) {
-		if asJSON || !web.WantsHTML(r) {
+		if f.asJSON || !web.WantsHTML(r) {
 			web.WriteJSONError(w, status, code, msg)
 			return
 		}
-		g.renderLogin(w, r, status, "", rd, msg, "")
+		g.renderLogin(w, r, status, "", f.rd, msg, "")
 	}
 	binding := ""
 	if ck, err := r.Cookie(g.passkeyCookieName()); err == nil {
@@ -173,7 +171,7 @@ func (g *Gateway) finishPasskeySignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: g.passkeyCookieName(), Value: "", Path: g.prefix + "/login", MaxAge: -1,
 		HttpOnly: true, Secure: g.Config.Cookie.Secure, SameSite: http.SameSiteStrictMode})
-	if len(body) == 0 {
+	if len(f.body) == 0 {
 		fail(http.StatusBadRequest, "missing_credential", msgPasskeyMissing)
 		return
 	}
@@ -182,7 +180,7 @@ func (g *Gateway) finishPasskeySignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip := g.clientIP(r)
-	a, err := g.Passkeys.OpenAssertion(r.Context(), passkeys.KindSignIn, binding, "", body)
+	a, err := g.Passkeys.OpenAssertion(r.Context(), passkeys.KindSignIn, binding, "", f.body)
 	if errors.Is(err, passkeys.ErrNoCeremony) {
 		fail(http.StatusBadRequest, "no_ceremony", msgPasskeyExpired)
 		return
@@ -216,10 +214,7 @@ func (g *Gateway) finishPasskeySignIn(w http.ResponseWriter, r *http.Request) {
 	g.Metrics.SignIns.WithLabelValues("success").Inc()
 	g.Log.Info("authentication_succeeded", "username", u.Username, "client_ip", ip, "factor", "passkey")
 	g.event(r, u.ID, store.Event{Type: store.EventSignIn, Detail: "passkey " + passkeyLabel(res.Passkey)})
-	if asJSON {
-		w = &jsonRedirect{ResponseWriter: w}
-	}
-	g.continueSignedIn(w, r, claims, rd, http.StatusSeeOther)
+	g.finishSignedIn(w, r, f, claims)
 }
 
 // verifyPasskey checks an opened answer under the brute-force limits and

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/authgate/gateway/admin/web"
 	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/store/passkeys"
 	"github.com/authgate/gateway/templates"
@@ -75,40 +74,29 @@ func (g *Gateway) beginPasskeyEnrol(w http.ResponseWriter, r *http.Request) {
 // (new session id; every other session of the account is signed out, as
 // when an authenticator app is added at sign-in).
 func (g *Gateway) finishPasskeyEnrol(w http.ResponseWriter, r *http.Request) {
-	body, rd, asJSON, err := passkeyAnswer(w, r)
-	if err != nil {
-		g.renderErrorPage(w, r, http.StatusBadRequest, "bad_request", "Bad request", "The form could not be read.")
+	f, ok := g.readPasskeyFinish(w, r)
+	if !ok {
 		return
 	}
-	rd = g.cleanRD(rd)
-	cur := g.pendingSession(w, r, store.PendingPasskey, rd)
-	if cur == nil {
-		return
-	}
-	u, _ := g.pendingUser(w, r, cur, rd)
+	cur, u, _ := g.pendingAccount(w, r, store.PendingPasskey, f.rd)
 	if u == nil {
 		return
 	}
 	name := r.PostForm.Get("name")
-	if asJSON {
+	if f.asJSON {
 		var named struct {
 			Name string `json:"name"`
 		}
-		_ = json.Unmarshal(body, &named)
+		_ = json.Unmarshal(f.body, &named)
 		name = named.Name
 	}
-	fail := func(status int, msg string) {
-		if asJSON || !web.WantsHTML(r) {
-			web.WriteJSONError(w, status, "passkey_refused", msg)
-			return
-		}
-		g.renderPasskeyEnrol(w, r, status, g.passkeyEnrolPage(r, rd, msg))
-	}
-	if len(body) == 0 {
-		fail(http.StatusBadRequest, msgPasskeyMissing)
+	fail := f.refuser(w, r, func(status int, msg string) {
+		g.renderPasskeyEnrol(w, r, status, g.passkeyEnrolPage(r, f.rd, msg))
+	})
+	if f.missing(fail) {
 		return
 	}
-	p, err := g.Passkeys.FinishRegistration(r.Context(), u, cur.Claims.SessionID, passkeys.CleanName(name), body)
+	p, err := g.Passkeys.FinishRegistration(r.Context(), u, cur.Claims.SessionID, passkeys.CleanName(name), f.body)
 	switch {
 	case errors.Is(err, passkeys.ErrNoCeremony):
 		fail(http.StatusBadRequest, "Adding the passkey took too long or was already done. Try again.")
@@ -139,8 +127,5 @@ func (g *Gateway) finishPasskeyEnrol(w http.ResponseWriter, r *http.Request) {
 	g.event(r, u.ID, store.Event{Type: store.EventSignIn, Detail: "password + new passkey " + passkeyLabel(p)})
 	g.Metrics.SignIns.WithLabelValues("success").Inc()
 	g.Log.Info("passkey_added", "username", u.Username, "client_ip", ip, "at", "sign-in")
-	if asJSON {
-		w = &jsonRedirect{ResponseWriter: w}
-	}
-	g.continueSignedIn(w, r, claims, rd, http.StatusSeeOther)
+	g.finishSignedIn(w, r, f, claims)
 }

@@ -2,11 +2,9 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
-	"github.com/authgate/gateway/admin/web"
 	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/store/passkeys"
 )
@@ -27,44 +25,20 @@ func (g *Gateway) beginPasskeyStep(w http.ResponseWriter, r *http.Request) {
 // finishPasskeyStep checks the passkey answer of the second step and signs
 // the person in fully (new session id).
 func (g *Gateway) finishPasskeyStep(w http.ResponseWriter, r *http.Request) {
-	body, rd, asJSON, err := passkeyAnswer(w, r)
-	if err != nil {
-		g.renderErrorPage(w, r, http.StatusBadRequest, "bad_request", "Bad request", "The form could not be read.")
+	f, ok := g.readPasskeyFinish(w, r)
+	if !ok {
 		return
 	}
-	rd = g.cleanRD(rd)
-	cur := g.pendingSession(w, r, store.PendingCode, rd)
-	if cur == nil {
-		return
-	}
-	u, n := g.pendingUser(w, r, cur, rd)
+	cur, u, n := g.pendingAccount(w, r, store.PendingCode, f.rd)
 	if u == nil {
 		return
 	}
-	page := g.mfaCodePage(r, u, n, rd, "")
-	fail := func(status int, msg string) {
-		if asJSON || !web.WantsHTML(r) {
-			web.WriteJSONError(w, status, "passkey_refused", msg)
-			return
-		}
+	page := g.mfaCodePage(r, u, n, f.rd, "")
+	fail := f.refuser(w, r, func(status int, msg string) {
 		page.Error = msg
 		g.renderMFACode(w, r, status, page)
-	}
-	if len(body) == 0 {
-		fail(http.StatusBadRequest, msgPasskeyMissing)
-		return
-	}
-	a, err := g.Passkeys.OpenAssertion(r.Context(), passkeys.KindStep, cur.Claims.SessionID, u.ID, body)
-	if errors.Is(err, passkeys.ErrNoCeremony) {
-		fail(http.StatusBadRequest, msgPasskeyExpired)
-		return
-	}
-	if err != nil {
-		g.Log.Error("passkey step: open answer", "err", err.Error())
-		g.unavailable(w, r)
-		return
-	}
-	res, ok := g.verifyPasskey(w, r, a, "second step", fail)
+	})
+	res, ok := g.checkPasskeyStep(w, r, f, cur.Claims.SessionID, u.ID, "passkey step", "second step", fail)
 	if !ok {
 		return
 	}
@@ -78,8 +52,5 @@ func (g *Gateway) finishPasskeyStep(w http.ResponseWriter, r *http.Request) {
 	g.Metrics.SignIns.WithLabelValues("success").Inc()
 	g.Log.Info("authentication_succeeded", "username", u.Username, "client_ip", ip, "factor", "passkey")
 	g.event(r, u.ID, store.Event{Type: store.EventSignIn, Detail: "password + passkey " + passkeyLabel(res.Passkey)})
-	if asJSON {
-		w = &jsonRedirect{ResponseWriter: w}
-	}
-	g.continueSignedIn(w, r, claims, rd, http.StatusSeeOther)
+	g.finishSignedIn(w, r, f, claims)
 }

@@ -2,10 +2,8 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
-	"github.com/authgate/gateway/admin/web"
 	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/store/passkeys"
 	"github.com/authgate/gateway/templates"
@@ -47,38 +45,18 @@ func (g *Gateway) beginConfirmPasskey(w http.ResponseWriter, r *http.Request) {
 // session anew with a fresh sign-in time and a second factor, then goes
 // on to rd.
 func (g *Gateway) finishConfirmPasskey(w http.ResponseWriter, r *http.Request) {
-	body, rd, asJSON, err := passkeyAnswer(w, r)
-	if err != nil {
-		g.renderErrorPage(w, r, http.StatusBadRequest, "bad_request", "Bad request", "The form could not be read.")
+	f, ok := g.readPasskeyFinish(w, r)
+	if !ok {
 		return
 	}
-	rd = g.cleanRD(rd)
-	cur := g.confirmSession(w, r, rd)
+	cur := g.confirmSession(w, r, f.rd)
 	if cur == nil {
 		return
 	}
-	fail := func(status int, msg string) {
-		if asJSON || !web.WantsHTML(r) {
-			web.WriteJSONError(w, status, "passkey_refused", msg)
-			return
-		}
-		g.renderConfirmPassword(w, r, status, cur, rd, msg)
-	}
-	if len(body) == 0 {
-		fail(http.StatusBadRequest, msgPasskeyMissing)
-		return
-	}
-	a, err := g.Passkeys.OpenAssertion(r.Context(), passkeys.KindStep, confirmPasskeyBinding(cur), cur.Claims.UserID, body)
-	if errors.Is(err, passkeys.ErrNoCeremony) {
-		fail(http.StatusBadRequest, msgPasskeyExpired)
-		return
-	}
-	if err != nil {
-		g.Log.Error("step-up passkey: open answer", "err", err.Error())
-		g.unavailable(w, r)
-		return
-	}
-	res, ok := g.verifyPasskey(w, r, a, "confirm", fail)
+	fail := f.refuser(w, r, func(status int, msg string) {
+		g.renderConfirmPassword(w, r, status, cur, f.rd, msg)
+	})
+	res, ok := g.checkPasskeyStep(w, r, f, confirmPasskeyBinding(cur), cur.Claims.UserID, "step-up passkey", "confirm", fail)
 	if !ok {
 		return
 	}
@@ -91,8 +69,5 @@ func (g *Gateway) finishConfirmPasskey(w http.ResponseWriter, r *http.Request) {
 	}
 	g.Log.Info("authentication_succeeded", "step", "confirm", "username", cur.User.Username, "client_ip", ip, "factor", "passkey")
 	g.event(r, cur.Claims.UserID, store.Event{Type: store.EventIdentityConfirmed, Detail: "with passkey " + passkeyLabel(res.Passkey) + ", for a page"})
-	if asJSON {
-		w = &jsonRedirect{ResponseWriter: w}
-	}
-	g.continueSignedIn(w, r, claims, rd, http.StatusSeeOther)
+	g.finishSignedIn(w, r, f, claims)
 }
