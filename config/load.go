@@ -19,6 +19,12 @@ import (
 // the key and its variable (see Error). Load does not look at
 // GATEWAY_CONFIG itself; the caller resolves the path.
 func Load(path string, environ []string) (*Config, error) {
+	return load(path, environ, (*Config).Validate)
+}
+
+// load is Defaults, the YAML file at path (if any) and environ's overrides,
+// then the check validate.
+func load(path string, environ []string, validate func(*Config) error) (*Config, error) {
 	cfg := Defaults()
 	if path != "" {
 		data, err := os.ReadFile(path)
@@ -32,7 +38,7 @@ func Load(path string, environ []string) (*Config, error) {
 	if err := applyEnv(&cfg, environ); err != nil {
 		return nil, err
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := validate(&cfg); err != nil {
 		return nil, err
 	}
 	return &cfg, nil
