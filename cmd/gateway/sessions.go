@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/authgate/gateway/config"
-	"github.com/authgate/gateway/internal/server"
 	"github.com/authgate/gateway/store"
 )
 
@@ -19,24 +17,12 @@ func (e *env) sessions(ctx context.Context, args []string) error {
 	if len(args) != 1 || args[0] != "end-all" {
 		return errors.New("usage: gateway sessions end-all")
 	}
-	cfg, err := config.LoadStoreOnly(e.configPath, e.environ)
-	if err != nil {
-		return err
-	}
-	if cfg.IsEmbeddedStore() {
-		return errors.New("sessions commands need a Redis to talk to: set redis.url (GATEWAY_REDIS_URL); the embedded store lives only inside a running gateway")
-	}
-	log := server.NewLogger(cfg, e.stderr)
-	routeRedisLogs(log)
-	st, err := store.OpenWith(ctx, cfg.Redis.URL, store.Options{Timeout: cfg.Redis.Timeout.Duration, MaxBlock: cfg.Redis.WaitTimeout.Duration}, log)
+	cfg, st, err := e.openStore(ctx, "sessions")
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	st.WaitReplicas, st.WaitTimeout = cfg.Redis.WaitReplicas, cfg.Redis.WaitTimeout.Duration
-	if cfg.Redis.ActivityLimit > 0 {
-		st.ActivityLimit = cfg.Redis.ActivityLimit
-	}
 	if _, err := st.EndAllSessions(ctx); err != nil {
 		if errors.Is(err, store.ErrNotReplicated) {
 			return fmt.Errorf("every session is ended on the Redis master, but no replica confirmed it within redis.wait_timeout; run the command again once the replicas are back: %w", err)

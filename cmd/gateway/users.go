@@ -20,28 +20,40 @@ import (
 	"github.com/authgate/gateway/store/passwords"
 )
 
-// users manages accounts directly in the store the gateway uses.
-func (e *env) users(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return errors.New("usage: gateway users add|passwd|list|groups|disable|enable|unthrottle (see gateway help)")
-	}
+// openStore opens the Redis store of the configuration for the command
+// what (users, sessions), which needs only what reaches the store; the
+// caller closes it. The embedded store cannot be reached from outside a
+// running gateway.
+func (e *env) openStore(ctx context.Context, what string) (*config.Config, *store.Store, error) {
 	cfg, err := config.LoadStoreOnly(e.configPath, e.environ)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if cfg.IsEmbeddedStore() {
-		return errors.New("users commands need a Redis to talk to: set redis.url (GATEWAY_REDIS_URL); the embedded store lives only inside a running gateway")
+		return nil, nil, errors.New(what + " commands need a Redis to talk to: set redis.url (GATEWAY_REDIS_URL); the embedded store lives only inside a running gateway")
 	}
 	log := server.NewLogger(cfg, e.stderr)
 	routeRedisLogs(log)
 	st, err := store.OpenWith(ctx, cfg.Redis.URL, store.Options{Timeout: cfg.Redis.Timeout.Duration, MaxBlock: cfg.Redis.WaitTimeout.Duration}, log)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer st.Close()
 	if cfg.Redis.ActivityLimit > 0 {
 		st.ActivityLimit = cfg.Redis.ActivityLimit
 	}
+	return cfg, st, nil
+}
+
+// users manages accounts directly in the store the gateway uses.
+func (e *env) users(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: gateway users add|passwd|list|groups|disable|enable|unthrottle (see gateway help)")
+	}
+	cfg, st, err := e.openStore(ctx, "users")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	hasher := passwords.NewHasher(passwords.DefaultParams(), 0)
 	sub, rest := args[0], args[1:]
 	switch sub {
