@@ -71,6 +71,33 @@ func (g *Gateway) pendingSession(w http.ResponseWriter, r *http.Request, want ui
 	return nil
 }
 
+// pendingAccount is the session that owes the step want and its user, who
+// has n passkeys (pendingSession, pendingUser); when there is none it has
+// answered and u is nil.
+func (g *Gateway) pendingAccount(w http.ResponseWriter, r *http.Request, want uint8, rd string) (cur *store.Principal, u *store.User, n int) {
+	if cur = g.pendingSession(w, r, want, rd); cur == nil {
+		return nil, nil, 0
+	}
+	if u, n = g.pendingUser(w, r, cur, rd); u == nil {
+		return nil, nil, 0
+	}
+	return cur, u, n
+}
+
+// pendingForm reads the form of a sign-in step and finds the session that
+// owes want and its user (pendingAccount); otherwise it has answered and u
+// is nil.
+func (g *Gateway) pendingForm(w http.ResponseWriter, r *http.Request, want uint8) (rd string, cur *store.Principal, u *store.User, n int) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		g.renderErrorPage(w, r, http.StatusBadRequest, "bad_request", "Bad request", "The form could not be read.")
+		return "", nil, nil, 0
+	}
+	rd = g.cleanRD(r.PostForm.Get("rd"))
+	cur, u, n = g.pendingAccount(w, r, want, rd)
+	return rd, cur, u, n
+}
+
 // pendingTarget is the page of the step a pending session owes.
 func (g *Gateway) pendingTarget(pending uint8) string {
 	switch pending {
@@ -125,11 +152,7 @@ func (g *Gateway) pendingUser(w http.ResponseWriter, r *http.Request, cur *store
 
 func (g *Gateway) showMFACode(w http.ResponseWriter, r *http.Request) {
 	rd := g.cleanRD(r.URL.Query().Get("rd"))
-	cur := g.pendingSession(w, r, store.PendingCode, rd)
-	if cur == nil {
-		return
-	}
-	u, n := g.pendingUser(w, r, cur, rd)
+	_, u, n := g.pendingAccount(w, r, store.PendingCode, rd)
 	if u == nil {
 		return
 	}
@@ -167,17 +190,7 @@ func (g *Gateway) renderMFACode(w http.ResponseWriter, r *http.Request, status i
 // (not per session), so signing in with the password again does not buy
 // more guesses.
 func (g *Gateway) submitMFACode(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		g.renderErrorPage(w, r, http.StatusBadRequest, "bad_request", "Bad request", "The form could not be read.")
-		return
-	}
-	rd := g.cleanRD(r.PostForm.Get("rd"))
-	cur := g.pendingSession(w, r, store.PendingCode, rd)
-	if cur == nil {
-		return
-	}
-	u, n := g.pendingUser(w, r, cur, rd)
+	rd, cur, u, n := g.pendingForm(w, r, store.PendingCode)
 	if u == nil {
 		return
 	}

@@ -30,17 +30,7 @@ func (g *Gateway) showMFAEnrol(w http.ResponseWriter, r *http.Request) {
 
 // startMFAEnrol makes a new secret and shows it (QR code and manual key).
 func (g *Gateway) startMFAEnrol(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		g.renderErrorPage(w, r, http.StatusBadRequest, "bad_request", "Bad request", "The form could not be read.")
-		return
-	}
-	rd := g.cleanRD(r.PostForm.Get("rd"))
-	cur := g.pendingSession(w, r, store.PendingEnroll, rd)
-	if cur == nil {
-		return
-	}
-	u, _ := g.pendingUser(w, r, cur, rd)
+	rd, _, u, _ := g.pendingForm(w, r, store.PendingEnroll)
 	if u == nil {
 		return
 	}
@@ -73,17 +63,7 @@ func (g *Gateway) renderMFAEnrol(w http.ResponseWriter, r *http.Request, status 
 // recovery codes once, and signs the person in fully (new session id; any
 // other session of the account is signed out).
 func (g *Gateway) confirmMFAEnrol(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		g.renderErrorPage(w, r, http.StatusBadRequest, "bad_request", "Bad request", "The form could not be read.")
-		return
-	}
-	rd := g.cleanRD(r.PostForm.Get("rd"))
-	cur := g.pendingSession(w, r, store.PendingEnroll, rd)
-	if cur == nil {
-		return
-	}
-	u, _ := g.pendingUser(w, r, cur, rd)
+	rd, cur, u, _ := g.pendingForm(w, r, store.PendingEnroll)
 	if u == nil {
 		return
 	}

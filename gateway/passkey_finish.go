@@ -78,19 +78,6 @@ func (g *Gateway) checkPasskeyStep(w http.ResponseWriter, r *http.Request, f pas
 	return g.verifyPasskey(w, r, a, step, fail)
 }
 
-// pendingAccount is the session that owes the step want and its user, who
-// has n passkeys (pendingSession, pendingUser); when there is none it has
-// answered and u is nil.
-func (g *Gateway) pendingAccount(w http.ResponseWriter, r *http.Request, want uint8, rd string) (cur *store.Principal, u *store.User, n int) {
-	if cur = g.pendingSession(w, r, want, rd); cur == nil {
-		return nil, nil, 0
-	}
-	if u, n = g.pendingUser(w, r, cur, rd); u == nil {
-		return nil, nil, 0
-	}
-	return cur, u, n
-}
-
 // finishSignedIn ends a finish call in session c: on to rd, as a redirect or,
 // to the script, as {"location": …}.
 func (g *Gateway) finishSignedIn(w http.ResponseWriter, r *http.Request, f passkeyFinish, c *store.Claims) {
