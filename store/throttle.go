@@ -90,6 +90,22 @@ func (s *Store) ThrottleTake(ctx context.Context, key string, p ThrottlePolicy) 
 	}, nil
 }
 
+// throttleDelayLua is the part of the take and fail scripts that starts
+// the delay the count fails earns (free, base, max, forget and now are the
+// policy's arguments) and sets how long the key lives.
+const throttleDelayLua = `local delay = 0
+if fails > free then
+  local n = fails - free - 1
+  if n > 30 then n = 30 end
+  delay = base * (2 ^ n)
+  if delay > max then delay = max end
+  redis.call('HSET', KEYS[1], 'until', now + delay)
+end
+local ttl = forget
+if delay > ttl then ttl = delay end
+redis.call('PEXPIRE', KEYS[1], ttl)
+`
+
 // throttleTakeScript returns {wait ms, fails, delay ms}. The delay after
 // the n-th failure beyond the free ones is Base·2^(n-1), capped at Max; the
 // key lives for Forget after the last counted attempt (or until its delay
@@ -101,18 +117,7 @@ if untilv > now then
   return {untilv - now, tonumber(redis.call('HGET', KEYS[1], 'fails') or '0'), 0}
 end
 local fails = redis.call('HINCRBY', KEYS[1], 'fails', 1)
-local delay = 0
-if fails > free then
-  local n = fails - free - 1
-  if n > 30 then n = 30 end
-  delay = base * (2 ^ n)
-  if delay > max then delay = max end
-  redis.call('HSET', KEYS[1], 'until', now + delay)
-end
-local ttl = forget
-if delay > ttl then ttl = delay end
-redis.call('PEXPIRE', KEYS[1], ttl)
-return {0, fails, delay}`)
+` + throttleDelayLua + `return {0, fails, delay}`)
 
 // ThrottleRefund takes back one attempt counted by ThrottleTake: the
 // attempt succeeded on a shared counter (a client address, which must not be
@@ -174,18 +179,7 @@ func (s *Store) ThrottleFail(ctx context.Context, key string, p ThrottlePolicy) 
 var throttleFailScript = redis.NewScript(`
 local fails = redis.call('HINCRBY', KEYS[1], 'fails', 1)
 local free, base, max, forget, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local delay = 0
-if fails > free then
-  local n = fails - free - 1
-  if n > 30 then n = 30 end
-  delay = base * (2 ^ n)
-  if delay > max then delay = max end
-  redis.call('HSET', KEYS[1], 'until', now + delay)
-end
-local ttl = forget
-if delay > ttl then ttl = delay end
-redis.call('PEXPIRE', KEYS[1], ttl)
-return delay`)
+` + throttleDelayLua + `return delay`)
 
 // ThrottleReset clears the counters on keys (after a success, or by staff).
 func (s *Store) ThrottleReset(ctx context.Context, keys ...string) error {
