@@ -195,41 +195,28 @@ func cleanLocalTarget(s string) (string, bool) {
 // as a path or as another redirect ("/%2F%2Fevil.com" -> "///evil.com").
 // An encoded "." is refused because browsers resolve "%2e%2e" as ".." while
 // CleanPath does not, so the cleaned path and the visited path would differ.
-func redirectPathOK(p string) bool {
-	s := p
-	for round := 0; ; round++ {
-		if round > 0 && hasDecodedControl(s, true) {
-			return false
-		}
-		l := strings.ToLower(s)
-		if strings.Contains(l, "%2f") || strings.Contains(l, "%5c") || strings.Contains(l, "%2e") {
-			return false
-		}
-		if !strings.Contains(s, "%") {
-			return true
-		}
-		d, err := url.PathUnescape(s)
-		if err != nil {
-			// Malformed escapes in the target itself are refused; a
-			// literal "%" that only appears after decoding is data.
-			return round > 0
-		}
-		if round == maxDecodeRounds {
-			return false
-		}
-		s = d
-	}
-}
+func redirectPathOK(p string) bool { return decodedLayersOK(p, true) }
 
 // redirectComponentOK checks a query or fragment: no encoded control
 // characters at any decoding layer (a decoded CR/LF is how a later header
 // write becomes header injection) and no malformed escapes. Encoded "/",
 // "\\", "." and spaces are ordinary data here and are allowed.
-func redirectComponentOK(c string) bool {
-	s := c
+func redirectComponentOK(c string) bool { return decodedLayersOK(c, false) }
+
+// decodedLayersOK decodes s layer by layer (at most maxDecodeRounds more)
+// and checks each: no decoded control character (nor backslash in a path),
+// no encoded "/", "\\" or "." in a path, and no malformed escape in s
+// itself (a literal "%" that only appears after decoding is data).
+func decodedLayersOK(s string, path bool) bool {
 	for round := 0; ; round++ {
-		if round > 0 && hasDecodedControl(s, false) {
+		if round > 0 && hasDecodedControl(s, path) {
 			return false
+		}
+		if path {
+			l := strings.ToLower(s)
+			if strings.Contains(l, "%2f") || strings.Contains(l, "%5c") || strings.Contains(l, "%2e") {
+				return false
+			}
 		}
 		if !strings.Contains(s, "%") {
 			return true
