@@ -114,15 +114,16 @@ func (a *a11yTab) text(css string) string {
 // does (axe-core in light and dark mode at 1280 and 390 px, nothing wider
 // than a phone), the pages a person reaches through mail, route rules and
 // re-authentication, each reached the way a person reaches it: the account
-// page with a new sign-in to answer; the e-mail confirmation page and its
-// result, the e-mail page waiting for it and the used link (410); the 403
-// of a route `allow`; a route's "two-step verification
-// needed" step and the sign-in's set-up and recovery-code pages it leads
-// to; a route's "Confirm it's you"; the account's "Confirm it's you" and
-// its wrong-password answer; the sign-in page saying why the browser was
-// signed out; the 429 page; "This wasn't me", its result and its used link (410); the forgot
-// password answer; the reset page with a link, refusing a password, and
-// for a used link (410); the console's outbox with a mail waiting.
+// page with a new sign-in to answer; the e-mail page waiting for a
+// confirmation, the confirmation page, its result and its used link (410);
+// the 403 of a route `allow`; a route's "two-step verification needed"
+// step and the sign-in's set-up and recovery-code pages it leads to; a
+// route's "Confirm it's you"; the account's "Confirm it's you" and its
+// wrong-password answer; the sign-in page saying why the browser was
+// signed out, and after a wrong password; the 429 page; "This wasn't me",
+// its result and its used link (410); the forgot-password answer; the
+// reset page with a link, refusing a password, and for a used link (410);
+// the console's outbox with a mail waiting.
 func TestMailAndRulePagesAreAccessible(t *testing.T) {
 	axe := axetest.Load(t)
 	box := mailtest.Start(t)
@@ -230,6 +231,7 @@ func TestMailAndRulePagesAreAccessible(t *testing.T) {
 	tab.open("sign-in page", p+"/login")
 	tab.fill("username", "guess", "password", "a wrong password here")
 	tab.click("submit", 401)
+	tab.check("sign-in page after a wrong password")
 	tab.fill("username", "guess", "password", "another wrong password")
 	tab.click("submit", 429)
 	tab.check("too many attempts (429)")
