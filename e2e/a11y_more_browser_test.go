@@ -289,8 +289,9 @@ func (a *a11yTab) waitShown(id string) {
 	}
 }
 
-// TestPasskeyAndTwoStepPagesAreAccessible checks the same way the pages
-// of passkeys and two-step verification, in a Chromium with a virtual
+// TestPasskeyAndTwoStepPagesAreAccessible checks the same way, under a
+// brand (title, accent colour, way back to the app), the pages of
+// passkeys and two-step verification, in a Chromium with a virtual
 // authenticator (passkey buttons show): the sign-in page with its passkey
 // button; turning 2FA on from the account (the new key, the recovery
 // codes) and getting new codes; adding a passkey and the passkeys page and
@@ -307,6 +308,9 @@ func TestPasskeyAndTwoStepPagesAreAccessible(t *testing.T) {
 	g := harness.Start(t, harness.Options{Portal: true, Clock: clock, Configure: func(c *config.Config) {
 		c.PortalURL = passkeyURL(c.PortalURL)
 		c.RedirectHosts = append(c.RedirectHosts, "localhost")
+		// Branded, as an operator may: a title nearly as long as allowed in the
+		// header of a phone, an accent colour, a way back to the app.
+		c.UI = config.UI{Title: "Acme Widgets International: customer accounts and security", Accent: "#6b2c91", AppURL: "https://app.example.com/home"}
 		c.MFA.Require = "support,admin"
 		c.MFA.PhishingResistant = "support"
 		c.Routes = []config.Route{
