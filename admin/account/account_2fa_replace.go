@@ -8,7 +8,6 @@ import (
 
 	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/store/totp"
-	"github.com/authgate/gateway/templates"
 )
 
 // Replacing the authenticator app is one flow for everyone, staff
@@ -44,21 +43,7 @@ func (h *Handler) startMFAReplace(w http.ResponseWriter, r *http.Request, p *sto
 		h.Unavailable(w, r)
 		return
 	}
-	h.renderMFAReplace(w, r, p, http.StatusOK, u, secret, "")
-}
-
-func (h *Handler) renderMFAReplace(w http.ResponseWriter, r *http.Request, p *store.Principal, status int, u *store.User, secret, errMsg string) {
-	qr, err := totp.NewEnrolment(totp.Issuer(r.Host), u.Username, secret).QRDataURL()
-	if err != nil {
-		h.Log.Error("2fa replace: QR code", "err", err.Error())
-		h.Unavailable(w, r)
-		return
-	}
-	h.Render(w, r, status, templates.MFASetup(templates.MFASetupPage{
-		Chrome: h.Chrome(p, "Replace your authenticator app"),
-		QR:     qr, Key: secret, GroupedKey: totp.GroupKey(secret), Replace: true,
-		Action: h.Prefix + "/account/2fa/replace/confirm", Error: errMsg, CancelURL: h.Prefix + "/account/2fa",
-	}))
+	h.renderMFAKey(w, r, p, mfaReplaceKey, http.StatusOK, u, secret, "")
 }
 
 // confirmMFAReplace installs the new key after one right code from the new
@@ -71,10 +56,7 @@ func (h *Handler) confirmMFAReplace(w http.ResponseWriter, r *http.Request, p *s
 	u, secret, merr := h.mfaReplace(w, r, p, r.PostFormValue("code"))
 	if merr != nil {
 		if secret != "" && merr.Status != http.StatusServiceUnavailable {
-			if merr.RetryAfter != "" {
-				w.Header().Set("Retry-After", merr.RetryAfter)
-			}
-			h.renderMFAReplace(w, r, p, merr.Status, u, secret, merr.Msg)
+			h.renderMFAKeyAgain(w, r, p, mfaReplaceKey, u, secret, merr)
 			return
 		}
 		h.renderMFAError(w, r, p, merr)
