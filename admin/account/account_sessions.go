@@ -178,12 +178,7 @@ func keepCurrent(vals []string) bool {
 }
 
 func (h *Handler) submitSignOutAll(w http.ResponseWriter, r *http.Request, p *store.Principal) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		h.ErrorPage(w, r, http.StatusBadRequest, "bad_request", "Bad request", "The form could not be read.")
-		return
-	}
-	if !h.RequireRecentAuth(w, r, p, "sign out of all devices") {
+	if !h.recentAuthForm(w, r, p, 64<<10, "sign out of all devices") {
 		return
 	}
 	keep := keepCurrent(r.PostForm["keep_current"])

@@ -128,12 +128,7 @@ func (h *Handler) passkeysPage(r *http.Request, p *store.Principal) (templates.P
 // submitAddPasskey shows the page that creates a passkey, after a recent
 // sign-in (or the password, asked for here).
 func (h *Handler) submitAddPasskey(w http.ResponseWriter, r *http.Request, p *store.Principal) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		h.ErrorPage(w, r, http.StatusBadRequest, "bad_request", "Bad request", "The form could not be read.")
-		return
-	}
-	if !h.RequireRecentAuth(w, r, p, "add a passkey") {
+	if !h.recentAuthForm(w, r, p, 16<<10, "add a passkey") {
 		return
 	}
 	if _, err := h.passkeyParty(r); err != nil {
@@ -147,12 +142,7 @@ func (h *Handler) submitAddPasskey(w http.ResponseWriter, r *http.Request, p *st
 // submitRegisterPasskey stores the passkey the browser created on the add
 // page (form fields credential and name).
 func (h *Handler) submitRegisterPasskey(w http.ResponseWriter, r *http.Request, p *store.Principal) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		h.ErrorPage(w, r, http.StatusBadRequest, "bad_request", "Bad request", "The form could not be read.")
-		return
-	}
-	if !h.RequireRecentAuth(w, r, p, "add a passkey") {
+	if !h.recentAuthForm(w, r, p, 64<<10, "add a passkey") {
 		return
 	}
 	_, msg, status := h.registerPasskey(r, p, []byte(r.PostForm.Get("credential")), r.PostForm.Get("name"))
@@ -210,12 +200,7 @@ func (h *Handler) submitRenamePasskey(w http.ResponseWriter, r *http.Request, p 
 
 // submitDeletePasskey removes a passkey after a recent sign-in.
 func (h *Handler) submitDeletePasskey(w http.ResponseWriter, r *http.Request, p *store.Principal) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		h.ErrorPage(w, r, http.StatusBadRequest, "bad_request", "Bad request", "The form could not be read.")
-		return
-	}
-	if !h.RequireRecentAuth(w, r, p, "remove a passkey") {
+	if !h.recentAuthForm(w, r, p, 16<<10, "remove a passkey") {
 		return
 	}
 	msg, status := h.deletePasskey(r, p, r.PathValue("id"))
