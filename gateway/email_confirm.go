@@ -83,7 +83,7 @@ func (h *emailConfirm) confirm(w http.ResponseWriter, r *http.Request) {
 		// change, that is where the owner still reads mail.
 		extra = append(extra, store.OutboxMessage{Kind: store.MessageMail, Template: store.EventEmailChanged, To: old})
 	}
-	e := store.Event{Type: store.EventEmailChanged, IP: h.g.clientIP(r), Device: truncate(r.UserAgent(), 512), Detail: detail}
+	e := store.Event{Type: store.EventEmailChanged, IP: h.g.clientIP(r), Device: r.UserAgent(), Detail: detail}
 	if err := h.st.AppendEventWith(ctx, u.ID, e, extra); err != nil {
 		h.g.Log.Error("email confirm: activity", "err", err.Error())
 	}

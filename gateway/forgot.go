@@ -88,7 +88,7 @@ func (f *forgotPassword) submit(w http.ResponseWriter, r *http.Request) {
 	if u != nil && !u.Disabled {
 		// Written off the answer's path: the reply must not take longer
 		// for an account that exists.
-		e := store.Event{Type: store.EventResetRequested, IP: ip, Device: truncate(r.UserAgent(), 512),
+		e := store.Event{Type: store.EventResetRequested, IP: ip, Device: r.UserAgent(),
 			Detail: "a password-reset link was asked for on the sign-in page and mailed to your address"}
 		go func(uid string) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

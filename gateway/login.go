@@ -208,7 +208,7 @@ func (g *Gateway) endPreviousSession(r *http.Request) {
 // shown, since the action itself already happened.
 func (g *Gateway) event(r *http.Request, uid string, e store.Event) {
 	e.IP = g.clientIP(r)
-	e.Device = truncate(r.UserAgent(), 512)
+	e.Device = r.UserAgent() // bounded by the store (store.MaxEventDevice)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)
 	defer cancel()
 	if err := g.Users.AppendEvent(ctx, uid, e); err != nil {

@@ -66,7 +66,7 @@ func (g *Gateway) recordNewSignIn(r *http.Request, uid, sid, detail string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)
 	defer cancel()
 	n := store.NewSignIn{SessionID: sid, Time: time.Now().UTC(), IP: g.clientIP(r),
-		Device: truncate(r.UserAgent(), 512), Detail: detail}
+		Device: r.UserAgent(), Detail: detail}
 	if err := st.AddNewSignIn(ctx, uid, n); err != nil {
 		g.Log.Warn("new-device check: keep for the account page", "err", err.Error())
 	}

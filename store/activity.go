@@ -54,10 +54,15 @@ type Event struct {
 	Time   time.Time
 	Type   string
 	IP     string
-	Device string // user agent
+	Device string // user agent, at most MaxEventDevice bytes as stored
 	Detail string
 	Actor  string // who did it when not the person (e.g. "support:bob")
 }
+
+// MaxEventDevice bounds an event's Device (a client-sent user agent) as
+// stored: enough for any real browser's, and a client cannot grow the
+// stream with a huge header.
+const MaxEventDevice = 512
 
 // AppendEvent writes e to the user's activity stream, which keeps about
 // ActivityLimit entries, together with the messages (mail, webhooks) the
@@ -71,6 +76,9 @@ func (s *Store) AppendEvent(ctx context.Context, uid string, e Event) error {
 func (s *Store) AppendEventWith(ctx context.Context, uid string, e Event, extra []OutboxMessage) error {
 	if e.Time.IsZero() {
 		e.Time = s.now()
+	}
+	if len(e.Device) > MaxEventDevice {
+		e.Device = e.Device[:MaxEventDevice]
 	}
 	var msgs []OutboxMessage
 	if s.Outbox != nil {

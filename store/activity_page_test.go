@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/authgate/gateway/internal/testkit/redistest"
@@ -47,5 +48,22 @@ func TestActivityRetention(t *testing.T) {
 	}
 	if !ValidEventID(all[0].ID) {
 		t.Errorf("ValidEventID(%q) = false", all[0].ID)
+	}
+}
+
+// TestEventDeviceIsBounded: a client's user agent is stored at most
+// MaxEventDevice bytes long, whoever writes the event.
+func TestEventDeviceIsBounded(t *testing.T) {
+	s := openStore(t, redistest.Start(t))
+	ctx := context.Background()
+	if err := s.AppendEvent(ctx, "u1", Event{Type: EventSignIn, Device: strings.Repeat("x", 5000)}); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.FindEvents(ctx, "u1", 1)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("events %v, %v", evs, err)
+	}
+	if got := len(evs[0].Device); got != MaxEventDevice {
+		t.Errorf("stored device is %d bytes, want %d", got, MaxEventDevice)
 	}
 }

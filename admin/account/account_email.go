@@ -99,7 +99,7 @@ func (h *Handler) submitEmail(w http.ResponseWriter, r *http.Request, p *store.P
 		h.Unavailable(w, r)
 		return
 	}
-	e := store.Event{Type: store.EventEmailChangeAsked, IP: h.ClientIP(r), Device: truncate(r.UserAgent(), 512),
+	e := store.Event{Type: store.EventEmailChangeAsked, IP: h.ClientIP(r), Device: r.UserAgent(),
 		Detail: "a confirmation link was mailed to " + addr}
 	if err := h.Store.AppendEventWith(ctx, p.Claims.UserID, e, []store.OutboxMessage{
 		{Kind: store.MessageMail, Template: store.MailVerifyEmail, To: addr},
@@ -140,11 +140,4 @@ func orNone(list []string) string {
 		return "none"
 	}
 	return strings.Join(list, ", ")
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }
