@@ -40,7 +40,7 @@ const (
 
 // passkeyRoutes registers the passkey ceremonies of sign-in.
 func (g *Gateway) passkeyRoutes(mux *http.ServeMux) {
-	if g.Passkeys == nil || !g.Config.PasskeysOn() {
+	if !g.passkeysOn() {
 		return
 	}
 	p := g.prefix
@@ -52,6 +52,10 @@ func (g *Gateway) passkeyRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+p+"/login/passkey/setup/begin", g.beginPasskeyEnrol)
 	mux.HandleFunc("POST "+p+"/login/passkey/setup", g.finishPasskeyEnrol)
 }
+
+// passkeysOn says whether passkeys are configured and this gateway has
+// the service that runs their ceremonies.
+func (g *Gateway) passkeysOn() bool { return g.Passkeys != nil && g.Config.PasskeysOn() }
 
 // passkeyCookieName is the cookie binding a sign-in ceremony to the
 // browser that began it.
@@ -70,7 +74,7 @@ func (g *Gateway) passkeyParty(r *http.Request) (passkeys.RP, error) {
 // passkeysOffered says whether the pages of r offer passkeys, and if not
 // because of the host, what to say instead.
 func (g *Gateway) passkeysOffered(r *http.Request) (bool, string) {
-	if g.Passkeys == nil || !g.Config.PasskeysOn() {
+	if !g.passkeysOn() {
 		return false, ""
 	}
 	if _, err := g.passkeyParty(r); err != nil {
@@ -85,7 +89,7 @@ func (g *Gateway) passkeysOffered(r *http.Request) (bool, string) {
 // passkeyCount is how many passkeys u has; -1 and the error when the
 // store cannot say.
 func (g *Gateway) passkeyCount(ctx context.Context, u *store.User) (int, error) {
-	if g.Passkeys == nil || !g.Config.PasskeysOn() {
+	if !g.passkeysOn() {
 		return 0, nil
 	}
 	n, err := g.MFA.CountPasskeys(ctx, u.ID)
@@ -98,7 +102,7 @@ func (g *Gateway) passkeyCount(ctx context.Context, u *store.User) (int, error) 
 // phishingResistant reports whether policy demands a passkey of someone
 // with these roles (mfa.phishing_resistant).
 func (g *Gateway) phishingResistant(roles []string) bool {
-	if g.Passkeys == nil || !g.Config.PasskeysOn() {
+	if !g.passkeysOn() {
 		return false
 	}
 	for _, r := range roles {

@@ -20,7 +20,7 @@ import (
 func (g *Gateway) confirmRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+g.prefix+"/login/confirm", g.showConfirm)
 	mux.HandleFunc("POST "+g.prefix+"/login/confirm", g.submitConfirm)
-	if g.Passkeys != nil && g.Config.PasskeysOn() {
+	if g.passkeysOn() {
 		mux.HandleFunc("POST "+g.prefix+"/login/confirm/passkey/begin", g.beginConfirmPasskey) // stepup_passkey.go
 		mux.HandleFunc("POST "+g.prefix+"/login/confirm/passkey", g.finishConfirmPasskey)
 	}
