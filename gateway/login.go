@@ -170,7 +170,7 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 // passkey), forced enrolment when policy requires a factor u lacks, or
 // nothing.
 func (g *Gateway) secondStep(r *http.Request, u *store.User) (pending uint8, remembered bool, err error) {
-	n, err := g.passkeyCount(r.Context(), u)
+	n, err := g.passkeyCount(r.Context(), u.ID)
 	if err != nil {
 		return 0, false, err
 	}

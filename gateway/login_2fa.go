@@ -124,7 +124,7 @@ func (g *Gateway) pendingUser(w http.ResponseWriter, r *http.Request, cur *store
 	}
 	n := 0
 	if u != nil {
-		if n, err = g.passkeyCount(r.Context(), u); err != nil {
+		if n, err = g.passkeyCount(r.Context(), u.ID); err != nil {
 			g.Log.Error("2fa: count passkeys", "err", err.Error())
 			g.unavailable(w, r)
 			return nil, 0

@@ -86,17 +86,13 @@ func (g *Gateway) passkeysOffered(r *http.Request) (bool, string) {
 	return true, ""
 }
 
-// passkeyCount is how many passkeys u has; -1 and the error when the
-// store cannot say.
-func (g *Gateway) passkeyCount(ctx context.Context, u *store.User) (int, error) {
+// passkeyCount is how many passkeys the account uid has (none while
+// passkeys are off).
+func (g *Gateway) passkeyCount(ctx context.Context, uid string) (int, error) {
 	if !g.passkeysOn() {
 		return 0, nil
 	}
-	n, err := g.MFA.CountPasskeys(ctx, u.ID)
-	if err != nil {
-		return -1, err
-	}
-	return n, nil
+	return g.MFA.CountPasskeys(ctx, uid)
 }
 
 // phishingResistant reports whether policy demands a passkey of someone

@@ -111,7 +111,7 @@ func (g *Gateway) startMFAStepUp(w http.ResponseWriter, r *http.Request, cur *st
 	ctx := r.Context()
 	// An account with a passkey answers on the code step with it (the
 	// step offers it), as at sign-in (secondStep), even without an app.
-	n, err := g.passkeyCount(ctx, &store.User{ID: cur.Claims.UserID})
+	n, err := g.passkeyCount(ctx, cur.Claims.UserID)
 	if err != nil {
 		g.Log.Error("step-up: count passkeys", "err", err.Error())
 		g.unavailable(w, r)

@@ -24,7 +24,7 @@ func (g *Gateway) confirmPasskeyOffer(w http.ResponseWriter, r *http.Request, cu
 	if on, _ := g.passkeysOffered(r); !on {
 		return
 	}
-	if n, err := g.passkeyCount(r.Context(), &store.User{ID: cur.Claims.UserID}); err != nil || n == 0 {
+	if n, err := g.passkeyCount(r.Context(), cur.Claims.UserID); err != nil || n == 0 {
 		return
 	}
 	allowOwnScripts(w)
