@@ -11,7 +11,7 @@
 # A variant is NAME:VAR=VALUE[,VAR=VALUE…]; "off" runs with GOGC=off and a
 # 2 GiB GOMEMLIMIT, so no collection happens during the rounds (a
 # diagnostic, not a setting to run with). Servers run on CPU 0 and wrk on
-# CPU 1 (taskset) where there are two CPUs. Needs wrk, redis-server, curl.
+# CPU 1 (taskset) where there are two CPUs. Needs wrk, redis-server, curl, python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH
@@ -19,36 +19,26 @@ VARIANTS=${VARIANTS:-"gogc100:GOGC=100 gogc400:GOGC=400 off:GOGC=off,GOMEMLIMIT=
 ROUNDS=${ROUNDS:-7}
 DURATION=${DURATION:-8s}
 CONNS=${CONNS:-4}
-for c in wrk redis-server curl; do command -v "$c" >/dev/null || { echo "gc_tail.sh needs $c" >&2; exit 1; }; done
-PIN_SERVER=() PIN_LOAD=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then PIN_SERVER=(taskset -c 0) PIN_LOAD=(taskset -c 1); fi
-
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
+for c in wrk redis-server curl python3; do command -v "$c" >/dev/null || { echo "gc_tail.sh needs $c" >&2; exit 1; }; done
+. bench/lib.sh
 
 echo "building…"
-build() { CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$@"; }
 build "$tmp/gateway" ./cmd/gateway
 build "$tmp/bareproxy" ./bench/bareproxy
 build "$tmp/upstream" ./bench/upstream
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_file() { for _ in $(seq 200); do [ -s "$1" ] && return; sleep 0.05; done; echo "server did not start" >&2; exit 1; }
 
 rport=$(free_port)
 "${PIN_SERVER[@]}" redis-server --bind 127.0.0.1 --port "$rport" --save "" --appendonly no --dir "$tmp" --daemonize no >"$tmp/redis.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.05; done
 REDIS="redis://127.0.0.1:$rport/0"
-"${PIN_SERVER[@]}" "$tmp/upstream" -listen 127.0.0.1:0 >"$tmp/upstream.addr" 2>/dev/null &
+"${PIN_SERVER[@]}" "$tmp/upstream" -listen 127.0.0.1:0 >"$tmp/upstream.addr" 2>"$tmp/upstream.log" &
 pids+=($!)
-wait_file "$tmp/upstream.addr"
+wait_file "$tmp/upstream.addr" "$tmp/upstream.log"
 UPSTREAM=$(cat "$tmp/upstream.addr")
-"${PIN_SERVER[@]}" "$tmp/bareproxy" -listen 127.0.0.1:0 -upstream "$UPSTREAM" >"$tmp/bare.addr" 2>/dev/null &
+"${PIN_SERVER[@]}" "$tmp/bareproxy" -listen 127.0.0.1:0 -upstream "$UPSTREAM" >"$tmp/bare.addr" 2>"$tmp/bare.log" &
 pids+=($!)
-wait_file "$tmp/bare.addr"
+wait_file "$tmp/bare.addr" "$tmp/bare.log"
 
 declare -A URL
 URL[bare]=$(cat "$tmp/bare.addr")
@@ -83,7 +73,6 @@ for n in "${names[@]}"; do
 	"${PIN_LOAD[@]}" wrk -t1 -c"$CONNS" -d2s -H "Cookie: $COOKIE" "${URL[$n]}/api" >/dev/null
 done
 
-to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; printf "%.3f", v}'; }
 printf "%-10s %-5s %10s %8s %8s\n" target round req/s p50_ms p99_ms
 : >"$tmp/rounds"
 k=${#names[@]}

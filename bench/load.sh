@@ -36,49 +36,21 @@ need=()
 command -v wrk >/dev/null || need+=(wrk)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+command -v python3 >/dev/null || need+=(python3-minimal) # free ports (bench/lib.sh)
 if ((${#need[@]})); then
 	echo "installing ${need[*]}"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-PIN_SERVER=() PIN_LOAD=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-	PIN_SERVER=(taskset -c 0) PIN_LOAD=(taskset -c 1)
-fi
+. bench/lib.sh
 HZ=$(getconf CLK_TCK)
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-
 echo "building…"
-# Built as the Dockerfile builds the gateway (static, no cgo, no symbol
-# tables), the bare proxy the same way so the two compare like for like: a
-# cgo build maps libc too, about 1.5 MB more resident memory in each.
-build() { CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$@"; }
 build "$tmp/gateway" ./cmd/gateway
 build "$tmp/bareproxy" ./bench/bareproxy
 build "$tmp/upstream" ./bench/upstream
 build "$tmp/loadrig" ./bench/loadrig
 
-used_ports=" "
-free_port() {
-	local p
-	for p in $(shuf -i 20000-60000 -n 100); do
-		case "$used_ports" in *" $p "*) continue ;; esac
-		if ! (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null; then used_ports+="$p "; echo "$p"; return; fi
-	done
-	echo "no free port" >&2
-	exit 1
-}
-# wait_file FILE LOG: until a server has printed its address
-wait_file() {
-	for _ in $(seq 200); do [ -s "$1" ] && return; sleep 0.05; done
-	echo "server did not start:" >&2
-	cat "$2" >&2
-	exit 1
-}
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_mb() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 # rss_split PID -> "anonymous MB + file MB": the process's own memory, and
@@ -201,7 +173,6 @@ sleep 5
 RSS[gw_signedin]=$(rss_mb $GW_PID)
 
 redis_calls() { redis-cli -p "$rport" info commandstats | awk -F'[=,:]' '/^cmdstat_/ && $1 !~ /cmdstat_info/ {s+=$3} END {print s+0}'; }
-to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; printf "%.3f", v}'; }
 
 # run URL CONNS PID -> "rps p50ms p99ms requests cpu_us_per_req upstream_cpu_us_per_req"
 run() {
