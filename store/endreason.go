@@ -109,8 +109,10 @@ func (s *Store) FindSignOutReason(ctx context.Context, uid string) (EndReason, e
 	return why, nil
 }
 
-// setIfExistsScript sets one field of a hash that exists, so a reason
-// written as the user is deleted does not bring back a stub record.
+// setIfExistsScript sets one field of a hash that exists (1) or does
+// nothing (0), so a write racing the record's deletion (a reason as the
+// user is deleted, a rename as the passkey is removed) does not bring back
+// a stub record.
 var setIfExistsScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])

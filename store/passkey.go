@@ -292,7 +292,7 @@ return 1`)
 
 // RenamePasskey sets the name of the passkey id of uid.
 func (s *Store) RenamePasskey(ctx context.Context, uid, id, name string) error {
-	n, err := renamePasskeyScript.Run(ctx, s.rdb, []string{keyPasskey(uid, id)}, name).Int()
+	n, err := setIfExistsScript.Run(ctx, s.rdb, []string{keyPasskey(uid, id)}, "name", name).Int()
 	if err != nil {
 		return err
 	}
@@ -301,11 +301,6 @@ func (s *Store) RenamePasskey(ctx context.Context, uid, id, name string) error {
 	}
 	return nil
 }
-
-var renamePasskeyScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'name', ARGV[1])
-return 1`)
 
 // KeepFactor says what a passkey removal must leave on the account.
 type KeepFactor int
