@@ -130,6 +130,9 @@ type account struct {
 	handle []byte
 	name   string
 	creds  []webauthn.Credential
+	// keys are all the user's passkeys as loaded (every relying party),
+	// so a verified answer names its passkey without reading them again.
+	keys []*store.Passkey
 }
 
 func (a *account) WebAuthnID() []byte                         { return a.handle }
@@ -147,7 +150,7 @@ func (s *Service) loadAccount(ctx context.Context, u *store.User, rpID string) (
 	if err != nil {
 		return nil, fmt.Errorf("find passkeys: %w", err)
 	}
-	a := &account{handle: handle, name: u.Username}
+	a := &account{handle: handle, name: u.Username, keys: keys}
 	for _, p := range keys {
 		if p.RPID == rpID {
 			a.creds = append(a.creds, credential(p))

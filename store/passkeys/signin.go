@@ -120,10 +120,6 @@ func (s *Service) Verify(ctx context.Context, a *Assertion) (res Result, ok bool
 	if a.User == nil {
 		return Result{}, false, "no account has this passkey", nil
 	}
-	keys, err := s.Store.FindPasskeys(ctx, a.User.ID)
-	if err != nil {
-		return Result{}, false, "", err
-	}
 	acct, err := s.loadAccount(ctx, a.User, a.c.RP.ID)
 	if err != nil {
 		return Result{}, false, "", err
@@ -154,7 +150,7 @@ func (s *Service) Verify(ctx context.Context, a *Assertion) (res Result, ok bool
 	} else if err != nil {
 		return Result{}, false, "", err
 	}
-	for _, p := range keys {
+	for _, p := range acct.keys {
 		if p.EncodedID() == id {
 			p.LastUsed = use.At
 			res.Passkey = p
