@@ -99,11 +99,7 @@ func (h *Handler) mfaOff() bool { return h.Config.MFA.Require == config.MFAOff }
 func (h *Handler) mfaEvent(r *http.Request, uid, typ, detail string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)
 	defer cancel()
-	ua := r.UserAgent()
-	if len(ua) > 512 {
-		ua = ua[:512]
-	}
-	if err := h.Store.AppendEvent(ctx, uid, store.Event{Type: typ, Detail: detail, IP: h.ClientIP(r), Device: ua}); err != nil {
+	if err := h.Store.AppendEvent(ctx, uid, store.Event{Type: typ, Detail: detail, IP: h.ClientIP(r), Device: r.UserAgent()}); err != nil {
 		h.Log.Warn("append activity event", "err", err.Error(), "type", typ)
 	}
 }

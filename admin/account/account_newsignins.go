@@ -84,9 +84,6 @@ func (h *Handler) submitSecureAccount(w http.ResponseWriter, r *http.Request, p 
 	ctx, cancel := actionContext(r)
 	defer cancel()
 	ip, ua := h.ClientIP(r), r.UserAgent()
-	if len(ua) > 512 {
-		ua = ua[:512]
-	}
 	err := h.Store.SecureAccount(ctx, uid, store.SecureOptions{
 		IP: ip, Agent: ua, Via: "the account page",
 		SignOut: func(ctx context.Context) error {

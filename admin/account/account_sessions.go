@@ -28,9 +28,6 @@ func actionContext(r *http.Request) (context.Context, context.CancelFunc) {
 func (h *Handler) accountEvent(ctx context.Context, r *http.Request, uid string, e store.Event) {
 	e.IP = h.ClientIP(r)
 	e.Device = r.UserAgent()
-	if len(e.Device) > 512 {
-		e.Device = e.Device[:512]
-	}
 	if err := h.Store.AppendEvent(ctx, uid, e); err != nil {
 		h.Log.Warn("account: write activity", "err", err.Error(), "user_id", uid, "event", e.Type)
 	}
