@@ -91,6 +91,18 @@ func TestOpsHealthReadinessAndMetrics(t *testing.T) {
 	if !strings.Contains(m, `gateway_request_duration_seconds_bucket{le="0.005"}`) {
 		t.Error("latency histogram buckets missing")
 	}
+	for _, line := range []string{"# TYPE gateway_request_duration_seconds histogram", "# TYPE gateway_requests_total counter", "# TYPE gateway_mirror_state gauge"} {
+		if !strings.Contains(m, line+"\n") {
+			t.Errorf("/metrics lacks %q", line)
+		}
+	}
+	// The Go runtime's and the process's own series are there too.
+	if v := metricValue(t, m, "process_resident_memory_bytes"); v < 1e6 {
+		t.Errorf("process_resident_memory_bytes = %v", v)
+	}
+	if v := metricValue(t, m, "go_memstats_heap_alloc_bytes"); v < 1e5 {
+		t.Errorf("go_memstats_heap_alloc_bytes = %v", v)
+	}
 	// The ops listener serves nothing else, and the public one no metrics.
 	if code, _ := opsGet(t, g, "/.gateway/login"); code != http.StatusNotFound {
 		t.Errorf("ops listener serves the login page: %d", code)

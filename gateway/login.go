@@ -101,7 +101,7 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !res.OK {
-		g.Metrics.SignIns.WithLabelValues("failed").Inc()
+		g.Metrics.CountSignIn("failed")
 		g.Log.Info("authentication_failed", "username", username, "client_ip", ip, "known_user", u != nil)
 		if u != nil {
 			g.event(r, u.ID, store.Event{Type: store.EventSignInFailed, Detail: "wrong password"})
@@ -115,7 +115,7 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u.Disabled {
-		g.Metrics.SignIns.WithLabelValues("disabled").Inc()
+		g.Metrics.CountSignIn("disabled")
 		msg, detail := msgDisabled, "account disabled"
 		if u.Lock == store.LockStaff {
 			msg, detail = msgLocked, "account locked"
@@ -125,7 +125,7 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u.PasswordBlocked {
-		g.Metrics.SignIns.WithLabelValues("password_blocked").Inc()
+		g.Metrics.CountSignIn("password_blocked")
 		g.event(r, u.ID, store.Event{Type: store.EventSignInFailed, Detail: "password sign-in is blocked until a new password is set"})
 		g.renderLogin(w, r, http.StatusForbidden, typed, rd, msgPasswordBlocked, "")
 		return
@@ -150,11 +150,11 @@ func (g *Gateway) submitLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	g.recordNewSignIn(r, u.ID, claims.SessionID, newDevice) // new_device.go
 	if pending != store.PendingNone {
-		g.Metrics.SignIns.WithLabelValues("password_ok_2fa_due").Inc()
+		g.Metrics.CountSignIn("password_ok_2fa_due")
 		http.Redirect(w, r, g.pendingTarget(pending)+"?rd="+url.QueryEscape(rd), http.StatusSeeOther)
 		return
 	}
-	g.Metrics.SignIns.WithLabelValues("success").Inc()
+	g.Metrics.CountSignIn("success")
 	g.Log.Info("authentication_succeeded", "username", u.Username, "client_ip", ip)
 	detail := "password"
 	if remembered {

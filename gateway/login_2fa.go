@@ -237,7 +237,7 @@ func (g *Gateway) checkMFACode(w http.ResponseWriter, r *http.Request, u *store.
 		return totp.Outcome{}, false
 	}
 	if res.Throttled() {
-		g.Metrics.SignIns.WithLabelValues("throttled").Inc()
+		g.Metrics.CountSignIn("throttled")
 		w.Header().Set("Retry-After", attempts.RetryAfter(res.Wait))
 		fail(http.StatusTooManyRequests, attempts.Message(res.Wait))
 		return totp.Outcome{}, false
@@ -249,7 +249,7 @@ func (g *Gateway) checkMFACode(w http.ResponseWriter, r *http.Request, u *store.
 	if out.Replayed {
 		detail, msg = "code already used", msgReplayedCode
 	}
-	g.Metrics.SignIns.WithLabelValues("mfa_failed").Inc()
+	g.Metrics.CountSignIn("mfa_failed")
 	g.Log.Info("authentication_failed", "step", "2fa", "username", u.Username, "client_ip", g.clientIP(r), "reason", detail)
 	g.event(r, u.ID, store.Event{Type: store.EventMFAFailed, Detail: detail})
 	if res.DelayStarted {
@@ -301,7 +301,7 @@ func (g *Gateway) finishMFASignIn(w http.ResponseWriter, r *http.Request, cur *s
 			detail += "; " + note
 		}
 	}
-	g.Metrics.SignIns.WithLabelValues("success").Inc()
+	g.Metrics.CountSignIn("success")
 	g.Log.Info("authentication_succeeded", "username", u.Username, "client_ip", ip, "factor", out.Factor.Describe())
 	g.event(r, u.ID, store.Event{Type: store.EventSignIn, Detail: detail})
 	if out.Factor == totp.FactorRecovery {

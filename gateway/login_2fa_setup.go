@@ -105,7 +105,7 @@ func (g *Gateway) confirmMFAEnrol(w http.ResponseWriter, r *http.Request) {
 	}
 	g.event(r, u.ID, store.Event{Type: store.EventMFAEnabled, Detail: "authenticator app added at sign-in (required for your role); other devices signed out"})
 	g.event(r, u.ID, store.Event{Type: store.EventSignIn, Detail: "password + authenticator app"})
-	g.Metrics.SignIns.WithLabelValues("success").Inc()
+	g.Metrics.CountSignIn("success")
 	g.Log.Info("mfa_enabled", "username", u.Username, "client_ip", ip, "at", "sign-in")
 	g.render(w, r, http.StatusOK, templates.MFARecovery(templates.MFARecoveryPage{
 		Chrome:  templates.Chrome{Title: "Save your recovery codes", Prefix: g.prefix, SignedIn: true, Username: u.Username},

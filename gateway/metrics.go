@@ -1,38 +1,26 @@
 package gateway
 
 import (
-	"github.com/prometheus/client_golang/prometheus"
+	"time"
 
+	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/authgate/gateway/internal/metricname"
 	"github.com/authgate/gateway/store/attempts"
 )
 
-// Metrics are the gateway's Prometheus instruments, registered on a registry
-// the caller owns (no global state).
+// Metrics are the gateway's Prometheus instruments, on a metrics set the
+// caller owns (no global state).
 type Metrics struct {
-	Requests  *prometheus.CounterVec
-	Latency   prometheus.Histogram
-	SignIns   *prometheus.CounterVec
-	Throttled *prometheus.CounterVec
-
-	// outcomes are the Requests children, looked up once: WithLabelValues
-	// hashes and locks on every call, too much for the hot path.
-	outcomes map[string]prometheus.Counter
-	// throttled are the Throttled children, by kind, looked up once too.
-	throttled map[string]prometheus.Counter
+	set *metrics.Set
+	// latency is gateway_request_duration_seconds.
+	latency *metrics.PrometheusHistogram
+	// outcomes are the gateway_requests_total series, made once: the
+	// request path only adds to a counter.
+	outcomes map[string]*metrics.Counter
+	// throttled are the gateway_throttled_total series of the known kinds.
+	throttled map[string]*metrics.Counter
 }
-
-// CountThrottled adds one attempt or request refused by a limit of the
-// given kind (see gateway_throttled_total).
-func (m *Metrics) CountThrottled(kind string) {
-	if c, ok := m.throttled[kind]; ok {
-		c.Inc()
-		return
-	}
-	m.Throttled.WithLabelValues(kind).Inc()
-}
-
-// count adds one request with the given outcome.
-func (m *Metrics) count(outcome string) { m.outcomes[outcome].Inc() }
 
 // Outcomes of a proxied request, the label of gateway_requests_total.
 const (
@@ -46,31 +34,46 @@ const (
 	outcomeStepUp      = "step_up"   // a second factor or the password is due first
 )
 
-// NewMetrics creates and registers the gateway's instruments on reg.
-func NewMetrics(reg prometheus.Registerer) *Metrics {
+// latencyBuckets are the upper bounds of gateway_request_duration_seconds.
+var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+
+// NewMetrics creates the gateway's instruments in set. Every series of
+// gateway_requests_total and gateway_throttled_total is shown from the
+// start, at 0, so a rate over it has a beginning.
+func NewMetrics(set *metrics.Set) *Metrics {
 	m := &Metrics{
-		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gateway_requests_total", Help: "Requests to protected and public upstream paths by outcome.",
-		}, []string{"outcome"}),
-		Latency: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "gateway_request_duration_seconds", Help: "Time to answer proxied requests, upstream included.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}),
-		SignIns: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gateway_signins_total", Help: "Sign-in attempts by result.",
-		}, []string{"result"}),
-		Throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gateway_throttled_total", Help: "Attempts refused by brute-force limits and rate limits, by kind.",
-		}, []string{"kind"}),
+		set:       set,
+		latency:   set.NewPrometheusHistogramExt("gateway_request_duration_seconds", latencyBuckets),
+		outcomes:  map[string]*metrics.Counter{},
+		throttled: map[string]*metrics.Counter{},
 	}
-	reg.MustRegister(m.Requests, m.Latency, m.SignIns, m.Throttled)
-	m.outcomes = map[string]prometheus.Counter{}
 	for _, o := range []string{outcomeProxied, outcomePublic, outcomeUnauth, outcomeRevoked, outcomeUnavailable, outcomeLimited, outcomeForbidden, outcomeStepUp} {
-		m.outcomes[o] = m.Requests.WithLabelValues(o)
+		m.outcomes[o] = set.NewCounter(metricname.With("gateway_requests_total", "outcome", o))
 	}
-	m.throttled = map[string]prometheus.Counter{}
 	for _, k := range []string{string(attempts.KindPasswordAccount), string(attempts.KindPasswordIP), string(attempts.KindMFA), kindRequestSession, kindRequestIP} {
-		m.throttled[k] = m.Throttled.WithLabelValues(k)
+		m.throttled[k] = set.NewCounter(metricname.With("gateway_throttled_total", "kind", k))
 	}
 	return m
 }
+
+// CountThrottled adds one attempt or request refused by a limit of the
+// given kind (gateway_throttled_total).
+func (m *Metrics) CountThrottled(kind string) {
+	if c, ok := m.throttled[kind]; ok {
+		c.Inc()
+		return
+	}
+	m.set.GetOrCreateCounter(metricname.With("gateway_throttled_total", "kind", kind)).Inc()
+}
+
+// CountSignIn adds one sign-in attempt with the given result
+// (gateway_signins_total): success, failed, disabled, throttled, ...
+func (m *Metrics) CountSignIn(result string) {
+	m.set.GetOrCreateCounter(metricname.With("gateway_signins_total", "result", result)).Inc()
+}
+
+// count adds one request with the given outcome.
+func (m *Metrics) count(outcome string) { m.outcomes[outcome].Inc() }
+
+// observe adds the time a proxied request took to answer.
+func (m *Metrics) observe(took time.Duration) { m.latency.Update(took.Seconds()) }

@@ -8,8 +8,7 @@ import (
 	"net/http/pprof"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/VictoriaMetrics/metrics"
 )
 
 // ReadyTimeout bounds /readyz: it answers within this even when Redis hangs.
@@ -17,9 +16,11 @@ const ReadyTimeout = time.Second
 
 // OpsDeps are what the ops listener reports on.
 type OpsDeps struct {
-	Mirror   MirrorProbe
-	Gatherer prometheus.Gatherer
-	Pprof    bool
+	Mirror MirrorProbe
+	// Metrics are the gateway's own series; /metrics adds the Go runtime's
+	// and the process's (go_*, process_*).
+	Metrics *metrics.Set
+	Pprof   bool
 }
 
 // Readiness is the JSON body of /readyz.
@@ -62,7 +63,11 @@ func OpsHandler(d OpsDeps) http.Handler {
 		}
 		_ = json.NewEncoder(w).Encode(body)
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		d.Metrics.WritePrometheus(w)
+		metrics.WriteProcessMetrics(w)
+	})
 	if d.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)

@@ -196,7 +196,7 @@ func (g *Gateway) finishPasskeySignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	u := a.User
 	if u.Disabled {
-		g.Metrics.SignIns.WithLabelValues("disabled").Inc()
+		g.Metrics.CountSignIn("disabled")
 		g.event(r, u.ID, store.Event{Type: store.EventSignInFailed, Detail: "account disabled (passkey)"})
 		fail(http.StatusForbidden, "disabled", msgDisabled)
 		return
@@ -211,7 +211,7 @@ func (g *Gateway) finishPasskeySignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.recordNewSignIn(r, u.ID, claims.SessionID, newDevice)
-	g.Metrics.SignIns.WithLabelValues("success").Inc()
+	g.Metrics.CountSignIn("success")
 	g.Log.Info("authentication_succeeded", "username", u.Username, "client_ip", ip, "factor", "passkey")
 	g.event(r, u.ID, store.Event{Type: store.EventSignIn, Detail: "passkey " + passkeyLabel(res.Passkey)})
 	g.finishSignedIn(w, r, f, claims)
@@ -241,7 +241,7 @@ func (g *Gateway) verifyPasskey(w http.ResponseWriter, r *http.Request, a *passk
 		return res, false
 	}
 	if guard.Throttled() {
-		g.Metrics.SignIns.WithLabelValues("throttled").Inc()
+		g.Metrics.CountSignIn("throttled")
 		g.Log.Warn("authentication_throttled", "method", "passkey", "client_ip", ip, "known_user", uid != "",
 			"limit", string(guard.Kind), "retry_after_s", attempts.RetryAfter(guard.Wait))
 		w.Header().Set("Retry-After", attempts.RetryAfter(guard.Wait))
@@ -249,7 +249,7 @@ func (g *Gateway) verifyPasskey(w http.ResponseWriter, r *http.Request, a *passk
 		return res, false
 	}
 	if !guard.OK {
-		g.Metrics.SignIns.WithLabelValues("failed").Inc()
+		g.Metrics.CountSignIn("failed")
 		username := ""
 		if a.User != nil {
 			username = a.User.Username

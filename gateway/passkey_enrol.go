@@ -125,7 +125,7 @@ func (g *Gateway) finishPasskeyEnrol(w http.ResponseWriter, r *http.Request) {
 	}
 	g.event(r, u.ID, store.Event{Type: store.EventPasskeyAdded, Detail: "passkey " + passkeyLabel(p) + " added at sign-in (required for your role); other devices signed out"})
 	g.event(r, u.ID, store.Event{Type: store.EventSignIn, Detail: "password + new passkey " + passkeyLabel(p)})
-	g.Metrics.SignIns.WithLabelValues("success").Inc()
+	g.Metrics.CountSignIn("success")
 	g.Log.Info("passkey_added", "username", u.Username, "client_ip", ip, "at", "sign-in")
 	g.finishSignedIn(w, r, f, claims)
 }

@@ -49,7 +49,7 @@ func (g *Gateway) finishPasskeyStep(w http.ResponseWriter, r *http.Request) {
 		g.unavailable(w, r)
 		return
 	}
-	g.Metrics.SignIns.WithLabelValues("success").Inc()
+	g.Metrics.CountSignIn("success")
 	g.Log.Info("authentication_succeeded", "username", u.Username, "client_ip", ip, "factor", "passkey")
 	g.event(r, u.ID, store.Event{Type: store.EventSignIn, Detail: "password + passkey " + passkeyLabel(res.Passkey)})
 	g.finishSignedIn(w, r, f, claims)

@@ -14,7 +14,7 @@ import (
 // (paths.go), and a path whose readings disagree is refused.
 func (g *Gateway) serveProtected(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	defer func() { g.Metrics.Latency.Observe(time.Since(start).Seconds()) }()
+	defer func() { g.Metrics.observe(time.Since(start)) }()
 	cleaned, ok := g.readPath(w, r)
 	if !ok {
 		return

@@ -65,7 +65,7 @@ const unknownUserID = "-"
 // Retry-After, and a page saying when to try again. The answer is the same
 // for a known or unknown user and a right or wrong password.
 func (g *Gateway) refuseThrottledLogin(w http.ResponseWriter, r *http.Request, u *store.User, username, rd string, res attempts.Result) {
-	g.Metrics.SignIns.WithLabelValues("throttled").Inc()
+	g.Metrics.CountSignIn("throttled")
 	g.Log.Warn("authentication_throttled", "username", username, "client_ip", g.clientIP(r),
 		"known_user", u != nil, "limit", string(res.Kind), "retry_after_s", attempts.RetryAfter(res.Wait))
 	g.throttledLoginPage(w, r, rd, attempts.Message(res.Wait), res.Wait)

@@ -2,59 +2,60 @@ package notify
 
 import (
 	"context"
+	"io"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/VictoriaMetrics/metrics"
 
+	"github.com/authgate/gateway/internal/metricname"
 	"github.com/authgate/gateway/store"
 )
 
-type metrics struct {
-	sent, failed, skipped *prometheus.CounterVec
-	latency               *prometheus.HistogramVec
+// outboxMetrics are the worker's gateway_outbox_* series:
+//
+//   - gateway_outbox_sent_total{kind}: messages delivered (mail, webhook);
+//   - gateway_outbox_failures_total{kind}: failed attempts, each retried until notify.max_attempts;
+//   - gateway_outbox_skipped_total{reason}: messages not sent on purpose (no address, alert turned off);
+//   - gateway_outbox_delivery_seconds{kind}: from the event to the delivery, retries included;
+//   - gateway_outbox_messages{state}: messages waiting, read from Redis at scrape time.
+type outboxMetrics struct{ set *metrics.Set }
+
+// deliveryBuckets are the upper bounds of gateway_outbox_delivery_seconds.
+var deliveryBuckets = []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600}
+
+func newMetrics(set *metrics.Set, st *store.Store) *outboxMetrics {
+	if set == nil {
+		return &outboxMetrics{set: metrics.NewSet()}
+	}
+	// How many messages wait in each state, read at scrape time (three
+	// cheap counts), so every replica reports the shared queue; nothing when
+	// Redis does not answer within a second.
+	set.RegisterMetricsWriter(func(w io.Writer) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		n, err := st.CountOutbox(ctx)
+		if err != nil {
+			return
+		}
+		for _, s := range []struct {
+			state string
+			n     int64
+		}{{store.OutboxQueued, n.Queued}, {store.OutboxRetrying, n.Retrying}, {store.OutboxDead, n.Dead}} {
+			metrics.WriteGaugeUint64(w, metricname.With("gateway_outbox_messages", "state", s.state), uint64(max(s.n, 0)))
+		}
+	})
+	return &outboxMetrics{set: set}
 }
 
-func newMetrics(reg prometheus.Registerer, st *store.Store) *metrics {
-	m := &metrics{
-		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gateway_outbox_sent_total", Help: "Outbox messages delivered, by kind (mail, webhook).",
-		}, []string{"kind"}),
-		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gateway_outbox_failures_total", Help: "Failed delivery attempts (each is retried until notify.max_attempts), by kind.",
-		}, []string{"kind"}),
-		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gateway_outbox_skipped_total", Help: "Outbox messages not sent on purpose (no address, alert turned off), by reason.",
-		}, []string{"reason"}),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "gateway_outbox_delivery_seconds", Help: "Time from an event to the delivery of its message, retries included, by kind.",
-			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600},
-		}, []string{"kind"}),
-	}
-	if reg != nil {
-		reg.MustRegister(m.sent, m.failed, m.skipped, m.latency, &queueCollector{st: st})
-	}
-	return m
+func (m *outboxMetrics) delivered(kind string, took time.Duration) {
+	m.set.GetOrCreateCounter(metricname.With("gateway_outbox_sent_total", "kind", kind)).Inc()
+	m.set.GetOrCreatePrometheusHistogramExt(metricname.With("gateway_outbox_delivery_seconds", "kind", kind), deliveryBuckets).Update(took.Seconds())
 }
 
-// queueCollector reports how many messages wait in each state, read from
-// Redis at scrape time (three cheap counts), so every replica reports the
-// shared queue.
-type queueCollector struct{ st *store.Store }
+func (m *outboxMetrics) failed(kind string) {
+	m.set.GetOrCreateCounter(metricname.With("gateway_outbox_failures_total", "kind", kind)).Inc()
+}
 
-var queueDesc = prometheus.NewDesc("gateway_outbox_messages",
-	"Outbox messages waiting, by state: queued (new or being sent), retrying (after a failure), dead (given up; send again from the console).",
-	[]string{"state"}, nil)
-
-func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- queueDesc }
-
-func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	n, err := c.st.CountOutbox(ctx)
-	if err != nil {
-		return
-	}
-	ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(n.Queued), store.OutboxQueued)
-	ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(n.Retrying), store.OutboxRetrying)
-	ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(n.Dead), store.OutboxDead)
+func (m *outboxMetrics) skipped(reason string) {
+	m.set.GetOrCreateCounter(metricname.With("gateway_outbox_skipped_total", "reason", reason)).Inc()
 }

@@ -16,7 +16,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/VictoriaMetrics/metrics"
 
 	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/store"
@@ -32,8 +32,9 @@ type Deps struct {
 	// of an IP for the mails; nil leaves them out.
 	Describe func(ua, ip string) (device, place string)
 	Log      *slog.Logger
-	// Registerer takes the gateway_outbox_* metrics; may be nil.
-	Registerer prometheus.Registerer
+	// Metrics takes the gateway_outbox_* metrics; nil keeps them in a set
+	// of the worker's own, shown nowhere.
+	Metrics *metrics.Set
 	// Now is the clock (nil means time.Now).
 	Now func() time.Time
 }
@@ -43,7 +44,7 @@ type Worker struct {
 	Deps
 	consumer string
 	http     *http.Client
-	metrics  *metrics
+	metrics  *outboxMetrics
 	// lease is how long a claimed message may take before another
 	// replica's worker takes it over.
 	lease time.Duration
@@ -63,7 +64,7 @@ func New(d Deps) *Worker {
 		http:     &http.Client{Timeout: timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		lease:    4*timeout + 30*time.Second,
 	}
-	w.metrics = newMetrics(d.Registerer, d.Store)
+	w.metrics = newMetrics(d.Metrics, d.Store)
 	return w
 }
 
@@ -109,18 +110,17 @@ func (w *Worker) deliver(ctx context.Context, m *store.OutboxMessage) {
 	var skip skipped
 	switch {
 	case err == nil:
-		w.metrics.sent.WithLabelValues(m.Kind).Inc()
-		w.metrics.latency.WithLabelValues(m.Kind).Observe(w.now().Sub(m.Created).Seconds())
+		w.metrics.delivered(m.Kind, w.now().Sub(m.Created))
 		w.Log.Info("outbox_delivered", "kind", m.Kind, "template", m.Template, "message_id", m.ID, "attempts", m.Attempts+1)
 		err = w.Store.AckOutbox(fctx, m)
 	case errors.As(err, &skip):
-		w.metrics.skipped.WithLabelValues(string(skip)).Inc()
+		w.metrics.skipped(string(skip))
 		w.Log.Info("outbox_skipped", "kind", m.Kind, "template", m.Template, "message_id", m.ID, "reason", string(skip))
 		err = w.Store.AckOutbox(fctx, m)
 	default:
 		m.Attempts++
 		m.LastError = safeError(err)
-		w.metrics.failed.WithLabelValues(m.Kind).Inc()
+		w.metrics.failed(m.Kind)
 		if m.Attempts >= w.Config.Notify.MaxAttempts {
 			w.Log.Error("outbox_dead", "kind", m.Kind, "template", m.Template, "message_id", m.ID, "attempts", m.Attempts, "err", m.LastError)
 			err = w.Store.BuryOutbox(fctx, m)

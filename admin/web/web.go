@@ -12,8 +12,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/store"
 	"github.com/authgate/gateway/store/attempts"
@@ -48,8 +46,6 @@ type Deps struct {
 	Log      *slog.Logger
 	// ClientIP returns the vetted client address of a request.
 	ClientIP func(r *http.Request) string
-	// Registerer takes the pages' Prometheus instruments; may be nil.
-	Registerer prometheus.Registerer
 	// Attempts limits password guessing on re-authentication and password
 	// change, sharing its counters with the sign-in form.
 	Attempts *attempts.Guard

@@ -15,8 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
+	vmetrics "github.com/VictoriaMetrics/metrics"
 
 	"github.com/authgate/gateway/admin"
 	"github.com/authgate/gateway/admin/web"
@@ -142,9 +141,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		a.Sessions.RunBackground(runCtx)
 	}()
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := gateway.NewMetrics(reg)
+	// The gateway's own series; /metrics adds the Go runtime's and the
+	// process's. TYPE lines let Prometheus tell counters, gauges and
+	// histograms apart (the setting is the library's own, the same for every
+	// App in the process).
+	vmetrics.ExposeMetadata(true)
+	series := vmetrics.NewSet()
+	metrics := gateway.NewMetrics(series)
 	// Brute-force limits shared by sign-in and the account pages and API.
 	guard := attempts.New(st, attempts.PoliciesFrom(cfg.Throttle), func(k attempts.Kind) { metrics.CountThrottled(string(k)) })
 	places, err := admin.OpenPlaces(cfg.GeoIPDB)
@@ -169,7 +172,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		}
 	}
 	a.Notify = notify.New(notify.Deps{
-		Config: cfg, Store: st, Mail: mailer, Log: log, Registerer: reg, Now: opt.Now,
+		Config: cfg, Store: st, Mail: mailer, Log: log, Metrics: series, Now: opt.Now,
 		Describe: func(ua, ip string) (string, string) { return web.DeviceLabel(ua), places.Lookup(ip) },
 	})
 	// Events are written with the messages they send (store/outbox.go); the
@@ -187,7 +190,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	}
 	pages := admin.New(admin.Deps{
 		TOTP:   mfaCodec,
-		Config: cfg, Store: st, Sessions: a.PortalSessions, Hasher: a.Hasher, Log: log, Registerer: reg, Places: places,
+		Config: cfg, Store: st, Sessions: a.PortalSessions, Hasher: a.Hasher, Log: log, Places: places,
 		ClientIP: func(r *http.Request) string { return httpsafe.ClientIP(r, cfg.TrustedPrefixes).String() },
 		Attempts: guard, Now: opt.Now, UserStates: a.Mirror, MailOn: mailer != nil, Passkeys: pk,
 		Origin: func(r *http.Request) string {
@@ -224,8 +227,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	}
 	a.Handler = gw
 	go gw.RunRateLimits(runCtx)
-	gateway.RegisterMirrorMetrics(reg, a.Mirror)
-	a.Ops = gateway.OpsHandler(gateway.OpsDeps{Mirror: a.Mirror, Gatherer: reg, Pprof: cfg.Ops.Pprof})
+	gateway.RegisterMirrorMetrics(series, a.Mirror)
+	a.Ops = gateway.OpsHandler(gateway.OpsDeps{Mirror: a.Mirror, Metrics: series, Pprof: cfg.Ops.Pprof})
 	return a, nil
 }
 
