@@ -16,6 +16,7 @@ import (
 
 	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/internal/testkit/harness"
+	"github.com/authgate/gateway/store"
 )
 
 const hookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwZ2Ihb3Zlcg=="
@@ -215,6 +216,16 @@ func TestDeadMessagesShowInTheConsoleAndCanBeSentAgain(t *testing.T) {
 			t.Fatal("the message sent again never arrived")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	// Sending it again is a staff action: in the audit log, with whom it
+	// is about and why it had been given up.
+	es := staffAudit(t, g, store.AuditFilter{Action: store.AuditOutboxRequeue})
+	if len(es) != 1 || es[0].Actor != "root" || es[0].Target != "alice" || !strings.Contains(es[0].Detail, "answered 500") || !strings.Contains(es[0].Detail, "given up after 2 attempts") {
+		t.Fatalf("audit after sending again: %+v", es)
+	}
+	audit := acctDoc(t, admin.Get(t, "/.gateway/admin/audit", "Accept", "text/html"), http.StatusOK)
+	if !strings.Contains(audit.Text(), "Sent a given-up message again") {
+		t.Error("the audit page does not show the message sent again")
 	}
 	// Support does not see the page.
 	sup, _ := staffSignIn(t, g, "helper", "support")

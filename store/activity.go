@@ -48,6 +48,17 @@ const (
 	EventIdentityConfirmed = "identity_confirmed"
 )
 
+// EventTypes lists every activity type, so the pages that name them can
+// check they name them all.
+var EventTypes = []string{
+	EventSignIn, EventSignInFailed, EventSignOut, EventSessionRevoked, EventSignOutAll,
+	EventPasswordChanged, EventMFAEnabled, EventMFADisabled, EventMFAFailed, EventRecoveryUsed,
+	EventRecoveryRenewed, EventNewDevice, EventLocked, EventUnlocked, EventDisabled, EventResetLink,
+	EventThrottled, EventStaffAction, EventAccountSecured, EventResetRequested, EventEmailChanged,
+	EventEmailChangeAsked, EventAlertsChanged, EventPasskeyAdded, EventPasskeyRemoved,
+	EventPasskeyWarning, EventIdentityConfirmed,
+}
+
 // Event is one line of a person's activity.
 type Event struct {
 	ID     string

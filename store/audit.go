@@ -36,6 +36,10 @@ const (
 	// AuditAccountSecured is written when a person answers an alert with
 	// "This wasn't me" (actor is the person; secure.go).
 	AuditAccountSecured = "account_secured"
+	// AuditOutboxRequeue: an admin sent a given-up outbox message again
+	// (the console's outbox page). Target is the account the message is
+	// about; Detail names the message.
+	AuditOutboxRequeue = "outbox_requeue"
 )
 
 // AuditActions lists every action, for filters.
@@ -43,7 +47,7 @@ var AuditActions = []string{
 	AuditSignOutAll, AuditSessionRevoke, AuditMFAReset, AuditLock, AuditUnlock,
 	AuditThrottleClear, AuditResetLink, AuditResetUsed, AuditUserCreate, AuditRolesChange,
 	AuditGroupsChange, AuditDisable, AuditTokenCreate, AuditTokenRevoke, AuditAccountSecured,
-	AuditPasskeysRemove,
+	AuditPasskeysRemove, AuditOutboxRequeue,
 }
 
 // AuditEntry is one staff action: who, what, whom, why, when, from where.

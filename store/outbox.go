@@ -272,24 +272,32 @@ func (s *Store) BuryOutbox(ctx context.Context, m *OutboxMessage) error {
 }
 
 // ReviveOutbox puts a dead message back in the queue with its attempts
-// reset, or returns ErrNotFound when no dead message has that id.
-func (s *Store) ReviveOutbox(ctx context.Context, id string) error {
-	n, err := reviveScript.Run(ctx, s.rdb, []string{keyOutboxDead, keyOutboxMsg(id), keyOutboxStream}, id).Int()
+// reset and returns it as it was given up (for the audit entry), or returns
+// ErrNotFound when no dead message has that id.
+func (s *Store) ReviveOutbox(ctx context.Context, id string) (*OutboxMessage, error) {
+	res, err := reviveScript.Run(ctx, s.rdb, []string{keyOutboxDead, keyOutboxMsg(id), keyOutboxStream}, id).StringSlice()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrNotFound
+	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if n == 0 {
-		return ErrNotFound
+	f := make(map[string]string, len(res)/2)
+	for i := 0; i+1 < len(res); i += 2 {
+		f[res[i]] = res[i+1]
 	}
-	return nil
+	return parseOutboxMessage(id, f), nil
 }
 
+// reviveScript answers nil (no such dead message) or the message's fields
+// as they were before the revival, read in the same step.
 var reviveScript = redis.NewScript(`
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
-if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return false end
+if redis.call('EXISTS', KEYS[2]) == 0 then return false end
+local fields = redis.call('HGETALL', KEYS[2])
 redis.call('HSET', KEYS[2], 'attempts', 0)
 redis.call('XADD', KEYS[3], '*', 'id', ARGV[1])
-return 1`)
+return fields`)
 
 // OutboxCounts is how many messages wait in each state.
 type OutboxCounts struct {

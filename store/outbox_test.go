@@ -72,10 +72,11 @@ func TestOutboxLifecycle(t *testing.T) {
 	if err != nil || len(dead) != 1 || dead[0].Attempts != 2 {
 		t.Fatalf("dead list: %+v (%v)", dead, err)
 	}
-	if err := s.ReviveOutbox(ctx, m.ID); err != nil {
-		t.Fatal(err)
+	revived, err := s.ReviveOutbox(ctx, m.ID)
+	if err != nil || revived.Attempts != 2 || revived.LastError != "connection refused" || revived.UserID != m.UserID || revived.Kind != m.Kind {
+		t.Fatalf("revived as %+v (%v), want the message as it was given up", revived, err)
 	}
-	if err := s.ReviveOutbox(ctx, m.ID); err != ErrNotFound {
+	if _, err := s.ReviveOutbox(ctx, m.ID); err != ErrNotFound {
 		t.Fatalf("reviving twice: %v, want ErrNotFound", err)
 	}
 	d, err := s.ClaimOutbox(ctx, "b", time.Minute, 10*time.Millisecond, 10)

@@ -2,6 +2,7 @@ package console
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -69,7 +70,7 @@ func (h *Handler) renderOutbox(w http.ResponseWriter, r *http.Request, a *staffA
 // submitOutboxRetry queues a dead message again, with its attempts reset.
 func (h *Handler) submitOutboxRetry(w http.ResponseWriter, r *http.Request, a *staffActor) {
 	id := r.PathValue("id")
-	err := h.Store.ReviveOutbox(r.Context(), id)
+	m, err := h.Store.ReviveOutbox(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		h.renderOutbox(w, r, a, http.StatusNotFound, "", "That message is not among the given-up ones (sent again already?).")
 		return
@@ -79,6 +80,13 @@ func (h *Handler) submitOutboxRetry(w http.ResponseWriter, r *http.Request, a *s
 		h.Unavailable(w, r)
 		return
 	}
-	h.Log.Info("outbox_requeued", "actor", a.auditName(), "message_id", id)
+	// The message goes out again on the staff member's word: audited, with
+	// the account it is about and what it says (not its content).
+	e := store.AuditEntry{Action: store.AuditOutboxRequeue, TargetID: m.UserID,
+		Detail: fmt.Sprintf("%s %q, message %s, given up after %d attempts: %s", m.Kind, consoleEventLabel(m.Template), id, m.Attempts, m.LastError)}
+	if u, err := h.Store.FindUserByID(r.Context(), m.UserID); err == nil {
+		e.Target = u.Username
+	}
+	h.recordStaffAction(r.Context(), a, r, e, "", store.Event{})
 	http.Redirect(w, r, h.Prefix+"/admin/outbox?m=requeued", http.StatusSeeOther)
 }

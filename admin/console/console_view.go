@@ -78,6 +78,7 @@ var auditActionLabels = map[string]string{
 	store.AuditTokenRevoke:    "Revoked an API token",
 	// The person, from the link in an alert mail: every session ended.
 	store.AuditAccountSecured: "Secured the account (“This wasn't me”)",
+	store.AuditOutboxRequeue:  "Sent a given-up message again",
 }
 
 // auditActionLabel is an action in words; an action this version does not
@@ -136,6 +137,9 @@ var consoleEventLabels = map[string]string{
 	store.EventEmailChangeAsked:  "E-mail confirmation sent",
 	store.EventAlertsChanged:     "Alert choices changed",
 	store.EventIdentityConfirmed: "Identity confirmed",
+	store.EventPasskeyAdded:      "Passkey added",
+	store.EventPasskeyRemoved:    "Passkey removed",
+	store.EventPasskeyWarning:    "Passkey may have been copied",
 }
 
 func consoleEventLabel(t string) string {

@@ -21,6 +21,15 @@ func TestEveryAuditActionHasWords(t *testing.T) {
 	}
 }
 
+// Every activity type has words of its own on the console's timelines.
+func TestEveryEventTypeHasWords(t *testing.T) {
+	for _, e := range store.EventTypes {
+		if _, ok := consoleEventLabels[e]; !ok {
+			t.Errorf("activity type %q has no console label", e)
+		}
+	}
+}
+
 // A lock by support and a disable by an admin are told apart.
 func TestStatusTextNamesLockAndDisable(t *testing.T) {
 	for _, tc := range []struct {
