@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/authgate/gateway/internal/testkit/harness"
 	"github.com/authgate/gateway/internal/testkit/mailtest"
 	"github.com/authgate/gateway/store"
@@ -142,6 +144,73 @@ func TestNewSignInCannotBeDismissedByItsOwnDevice(t *testing.T) {
 	}
 	if n := accountDoc(t, laptop).Find("#new-devices li").Length(); n != 0 {
 		t.Fatalf("%d new sign-ins listed after the owner's answer", n)
+	}
+}
+
+// An intruder with several browsers cannot clear their sign-ins from the
+// owner's page either: a device may vouch for a sign-in ("Yes, that was
+// me", or signing that device out) only if it was signed in before it, so
+// the intruder's first browser always stays listed for the owner.
+func TestNewSignInCanOnlyBeAnsweredFromAnEarlierDevice(t *testing.T) {
+	g := harness.Start(t, harness.Options{})
+	g.CreateUser(t, "alice")
+	laptop := acctLogin(t, g, "alice", harness.TestPassword, uaFirefox)
+	first := acctLogin(t, g, "alice", harness.TestPassword, uaIPhone)
+	second := acctLogin(t, g, "alice", harness.TestPassword, uaAndroid)
+	third := acctLogin(t, g, "alice", harness.TestPassword, uaMacChrome)
+	own := func(c *harness.Client) string {
+		for _, s := range mySessions(t, c) {
+			if s.Current {
+				return s.ID
+			}
+		}
+		t.Fatal("a device does not see its own session")
+		return ""
+	}
+	firstID, secondID := own(first), own(second)
+	listed := func(c *harness.Client) map[string]bool {
+		out := map[string]bool{}
+		accountDoc(t, c).Find("#new-devices li").Each(func(_ int, li *goquery.Selection) {
+			id, _ := li.Attr("data-session")
+			out[id] = li.Find("button.dismiss").Length() == 1
+		})
+		return out
+	}
+	// The later browser is offered no "Yes" for the earlier one, and its
+	// POST is refused; the earlier browser may answer for the later one.
+	if rows := listed(second); rows[firstID] || len(rows) != 2 {
+		t.Errorf("the second browser's page lists %v (session id: offers \"Yes, that was me\"), want the first and the third, the first without it", rows)
+	}
+	if !strings.Contains(accountDoc(t, second).Find("#new-devices li[data-session='"+firstID+"'] .later-device").Text(), "signed in after it") {
+		t.Error("the second browser's page does not say why it cannot answer for the first")
+	}
+	resp := second.PostForm(t, "/.gateway/account/new-signins/"+firstID+"/dismiss", nil, "Accept", "text/html")
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a later device's \"Yes, that was me\" for an earlier one: %d, want 403", resp.StatusCode)
+	}
+	if resp := first.PostForm(t, "/.gateway/account/new-signins/"+secondID+"/dismiss", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("an earlier device's \"Yes, that was me\" for a later one: %d, want 303", resp.StatusCode)
+	}
+	// Signing the first browser out from the third does not answer it.
+	if resp := third.PostForm(t, "/.gateway/account/sessions/"+firstID+"/revoke", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the third browser signs the first out: %d", resp.StatusCode)
+	}
+	rows := listed(laptop)
+	if _, ok := rows[firstID]; !ok {
+		t.Fatalf("the owner's laptop no longer lists the first browser's sign-in after the intruder's answers: %v", rows)
+	}
+	if !rows[firstID] {
+		t.Error("the owner's laptop, signed in before every other, is not offered \"Yes, that was me\"")
+	}
+	if _, ok := rows[secondID]; ok {
+		t.Error("the first browser's answer for the second did not count")
+	}
+	// The owner's earlier device still answers.
+	if resp := laptop.PostForm(t, "/.gateway/account/new-signins/"+firstID+"/dismiss", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the owner's \"Yes, that was me\": %d", resp.StatusCode)
+	}
+	if _, ok := listed(laptop)[firstID]; ok {
+		t.Error("the first browser's sign-in is still listed after the owner's answer")
 	}
 }
 

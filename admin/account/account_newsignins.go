@@ -22,8 +22,9 @@ func (h *Handler) newSignInRoutes(mux *http.ServeMux) {
 }
 
 // newSignInRows are p's unanswered new sign-ins as the page shows them:
-// never the device asking (it knows it signed in), and a device no longer
-// signed in is marked so.
+// never the device asking (it knows it signed in), a device no longer
+// signed in marked so, and "Yes, that was me" only where the device asking
+// signed in before (mayConfirm).
 func (h *Handler) newSignInRows(ctx context.Context, p *store.Principal, sessions []*store.Session) ([]templates.NewSignInRow, error) {
 	list, err := h.Store.FindNewSignIns(ctx, p.Claims.UserID)
 	if err != nil {
@@ -41,9 +42,35 @@ func (h *Handler) newSignInRows(ctx context.Context, p *store.Principal, session
 		rows = append(rows, templates.NewSignInRow{
 			ID: n.SessionID, Time: n.Time, Device: web.DeviceLabel(n.Device), IP: n.IP,
 			Place: h.Places.Lookup(n.IP), Detail: n.Detail, SignedOut: !live[n.SessionID],
+			CanConfirm: mayConfirm(p, n),
 		})
 	}
 	return rows, nil
+}
+
+// mayConfirm says whether p's device may answer "Yes, that was me" for n:
+// only a device signed in before n was (the session's first sign-in, which
+// survives re-authentication and id rotation). A device cannot vouch for
+// itself (the caller checks the id) nor for a sign-in older than itself:
+// otherwise an intruder with two browsers would dismiss each one's entry
+// from the other and leave the owner nothing to see.
+func mayConfirm(p *store.Principal, n store.NewSignIn) bool {
+	return p.Claims.Created < n.Time.UnixNano()
+}
+
+// findNewSignIn returns uid's unanswered new sign-in of session sid, if
+// there is one.
+func (h *Handler) findNewSignIn(ctx context.Context, uid, sid string) (store.NewSignIn, bool, error) {
+	list, err := h.Store.FindNewSignIns(ctx, uid)
+	if err != nil {
+		return store.NewSignIn{}, false, err
+	}
+	for _, n := range list {
+		if n.SessionID == sid {
+			return n, true, nil
+		}
+	}
+	return store.NewSignIn{}, false, nil
 }
 
 // submitDismissNewSignIn is "Yes, that was me": the entry goes away. An
@@ -65,6 +92,17 @@ func (h *Handler) submitDismissNewSignIn(w http.ResponseWriter, r *http.Request,
 	}
 	ctx, cancel := actionContext(r)
 	defer cancel()
+	n, listed, err := h.findNewSignIn(ctx, p.Claims.UserID, sid)
+	if err != nil {
+		h.Log.Error("account: dismiss new sign-in", "err", err.Error(), "user_id", p.Claims.UserID)
+		h.StoreFailed(w, r, err)
+		return
+	}
+	if listed && !mayConfirm(p, n) {
+		h.ErrorPage(w, r, http.StatusForbidden, "later_device", "Answer from an earlier device",
+			"This device signed in after that sign-in, so it cannot vouch for it: answer from a device you were signed in on before, or choose “No, secure my account”.")
+		return
+	}
 	if err := h.Store.DismissNewSignIn(ctx, p.Claims.UserID, sid); err != nil {
 		h.Log.Error("account: dismiss new sign-in", "err", err.Error(), "user_id", p.Claims.UserID)
 		h.StoreFailed(w, r, err)

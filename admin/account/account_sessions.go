@@ -64,12 +64,17 @@ func (h *Handler) revokeOwnSession(ctx context.Context, r *http.Request, p *stor
 	if err := h.Sessions.RevokeByID(ctx, uid, sid, store.EndReason{Code: store.EndRevokedByYou}); err != nil {
 		return false, err
 	}
-	// Signing another device out answers its new-sign-in entry: it is not
-	// asked about again. A device signing itself out answers nothing (an
-	// intruder would so wipe their sign-in off the owner's page, then sign
-	// in again from the same, now known, browser).
+	// Signing another device out answers its new-sign-in entry, as "Yes,
+	// that was me" would, and under the same rule (mayConfirm): only from a
+	// device signed in before it. A device signing itself out answers
+	// nothing (an intruder would so wipe their sign-in off the owner's
+	// page, then sign in again from the same, now known, browser), and a
+	// later device signing an earlier one out leaves its entry for the
+	// owner to see.
 	if sid != p.Claims.SessionID {
-		_ = h.Store.DismissNewSignIn(ctx, uid, sid)
+		if n, listed, err := h.findNewSignIn(ctx, uid, sid); err == nil && listed && mayConfirm(p, n) {
+			_ = h.Store.DismissNewSignIn(ctx, uid, sid)
+		}
 	}
 	what := web.DeviceLabel(sess.UserAgent)
 	if sess.Name != "" {
