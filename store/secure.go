@@ -27,11 +27,11 @@ type SecureOptions struct {
 	ResetTo string
 }
 
-// SecureAccount is the answer to "This wasn't me": it signs every device
-// out, removes every passkey and the staff API tokens the account made,
-// refuses sign-in with the password until the password is reset, mails
-// the person a reset link (ForgotResetTTL) and writes the activity and
-// the audit entry. The new-device alert's link and the account page's
+// SecureAccount is the answer to "This wasn't me": it refuses sign-in with
+// the password until the password is reset, retires an outstanding reset
+// link, removes every passkey and the staff API tokens the account made,
+// then signs every device out, mails the person a new reset link
+// (ForgotResetTTL) and writes the activity and the audit entry. The new-device alert's link and the account page's
 // new-sign-ins panel both call it. It returns ErrNotFound for an unknown
 // user.
 func (s *Store) SecureAccount(ctx context.Context, uid string, o SecureOptions) error {
@@ -55,11 +55,11 @@ func (s *Store) SecureAccount(ctx context.Context, uid string, o SecureOptions) 
 	if err := s.UpdateUser(ctx, uid, upd); err != nil {
 		return err
 	}
-	signOut := o.SignOut
-	if signOut == nil {
-		signOut = func(ctx context.Context) error { return s.SignOutEverywhere(ctx, uid, s.now()) }
-	}
-	if err := signOut(ctx); err != nil && !errors.Is(err, ErrNotReplicated) {
+	// Every other way in goes before the sessions do, so nobody can sign in
+	// again between the sign-out and the end of this call. A reset link
+	// already out (asked for by whoever knew the password, or given by
+	// support) stops working; the person gets a new one below.
+	if err := s.RetireResetLink(ctx, uid); err != nil {
 		return err
 	}
 	// Whoever was signed in could have added a passkey of their own (a
@@ -74,6 +74,13 @@ func (s *Store) SecureAccount(ctx context.Context, uid string, o SecureOptions) 
 	// and a staff role are all that takes): it would go on working.
 	tokens, err := s.RetireAPITokensOf(ctx, &UserState{ID: uid, Disabled: true})
 	if err != nil {
+		return err
+	}
+	signOut := o.SignOut
+	if signOut == nil {
+		signOut = func(ctx context.Context) error { return s.SignOutEverywhere(ctx, uid, s.now()) }
+	}
+	if err := signOut(ctx); err != nil && !errors.Is(err, ErrNotReplicated) {
 		return err
 	}
 	detail := "you said a sign-in was not you (" + o.Via + "): every device was signed out, " +

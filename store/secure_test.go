@@ -23,8 +23,30 @@ func TestSecureAccountRemovesPasskeys(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.SecureAccount(ctx, u.ID, SecureOptions{IP: "192.0.2.1", Agent: "test", Via: "a test"}); err != nil {
+	link, _, err := s.CreateResetLink(ctx, u.ID, "support", time.Hour)
+	if err != nil {
 		t.Fatal(err)
+	}
+	// By the time the sessions end, no other way in is left: a passkey or
+	// a reset link still working then would let whoever holds it sign in
+	// again after the sign-out.
+	signedOut := false
+	err = s.SecureAccount(ctx, u.ID, SecureOptions{IP: "192.0.2.1", Agent: "test", Via: "a test",
+		SignOut: func(ctx context.Context) error {
+			signedOut = true
+			if n, err := s.CountPasskeys(ctx, u.ID); err != nil || n != 0 {
+				t.Errorf("passkeys when the sessions end: %d (%v), want 0", n, err)
+			}
+			if _, err := s.FindResetLink(ctx, link); err == nil {
+				t.Error("the earlier reset link still works when the sessions end")
+			}
+			if got, err := s.FindUserByID(ctx, u.ID); err != nil || !got.PasswordBlocked {
+				t.Errorf("password not blocked when the sessions end: %v", err)
+			}
+			return s.SignOutEverywhere(ctx, u.ID, s.now())
+		}})
+	if err != nil || !signedOut {
+		t.Fatalf("secure account: %v (signed out: %v)", err, signedOut)
 	}
 	if n, err := s.CountPasskeys(ctx, u.ID); err != nil || n != 0 {
 		t.Errorf("passkeys after securing the account: %d (%v), want 0", n, err)
