@@ -71,13 +71,25 @@ func (t *APIToken) CoveredBy(owner *UserState) bool {
 // them: so a token killed by locking, disabling or demoting its owner stays
 // dead when the owner is restored.
 func (s *Store) RetireAPITokensOf(ctx context.Context, owner *UserState) ([]*APIToken, error) {
+	return s.revokeAPITokens(ctx, func(t *APIToken) bool { return t.OwnerID == owner.ID && !t.CoveredBy(owner) })
+}
+
+// RevokeAPITokensOwnedBy revokes every token owned by uid, whatever the
+// owner's state, and returns them: for when whoever was signed in to the
+// account may have made them (SecureAccount).
+func (s *Store) RevokeAPITokensOwnedBy(ctx context.Context, uid string) ([]*APIToken, error) {
+	return s.revokeAPITokens(ctx, func(t *APIToken) bool { return t.OwnerID == uid })
+}
+
+// revokeAPITokens revokes the tokens revoke picks and returns them.
+func (s *Store) revokeAPITokens(ctx context.Context, revoke func(*APIToken) bool) ([]*APIToken, error) {
 	all, err := s.FindAPITokens(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []*APIToken
 	for _, t := range all {
-		if t.OwnerID != owner.ID || t.CoveredBy(owner) {
+		if !revoke(t) {
 			continue
 		}
 		if _, err := s.DeleteAPIToken(ctx, t.ID); err != nil && !errors.Is(err, ErrNotFound) {

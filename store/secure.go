@@ -72,7 +72,7 @@ func (s *Store) SecureAccount(ctx context.Context, uid string, o SecureOptions) 
 	}
 	// Likewise a staff API token made with the account (a recent sign-in
 	// and a staff role are all that takes): it would go on working.
-	tokens, err := s.RetireAPITokensOf(ctx, &UserState{ID: uid, Disabled: true})
+	tokens, err := s.RevokeAPITokensOwnedBy(ctx, uid)
 	if err != nil {
 		return err
 	}
