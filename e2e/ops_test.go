@@ -10,9 +10,14 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/internal/testkit/harness"
 	"github.com/authgate/gateway/internal/testkit/redistest"
+	"github.com/authgate/gateway/store"
 )
 
 // opsGet fetches a path of the ops listener.
@@ -95,6 +100,24 @@ func TestOpsHealthReadinessAndMetrics(t *testing.T) {
 		if !strings.Contains(m, line+"\n") {
 			t.Errorf("/metrics lacks %q", line)
 		}
+	}
+	// Prometheus' own parser reads the whole page: one TYPE line per
+	// family, every sample well formed (it refuses a second TYPE line).
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(m))
+	if err != nil {
+		t.Fatalf("Prometheus cannot read /metrics: %v", err)
+	}
+	for name, typ := range map[string]dto.MetricType{
+		"gateway_requests_total": dto.MetricType_COUNTER, "gateway_request_duration_seconds": dto.MetricType_HISTOGRAM,
+		"gateway_mirror_state": dto.MetricType_GAUGE, "gateway_outbox_messages": dto.MetricType_GAUGE,
+	} {
+		if f := families[name]; f == nil || f.GetType() != typ {
+			t.Errorf("family %s: %v, want type %v", name, f, typ)
+		}
+	}
+	if f := families["gateway_mirror_state"]; f != nil && len(f.GetMetric()) != len(store.MirrorStates) {
+		t.Errorf("gateway_mirror_state has %d series, want one per state", len(f.GetMetric()))
 	}
 	// The Go runtime's and the process's own series are there too.
 	if v := metricValue(t, m, "process_resident_memory_bytes"); v < 1e6 {

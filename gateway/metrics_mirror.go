@@ -37,13 +37,15 @@ var _ MirrorProbe = (*store.Mirror)(nil)
 func RegisterMirrorMetrics(set *metrics.Set, m MirrorProbe) {
 	set.RegisterMetricsWriter(func(w io.Writer) {
 		st := m.Status()
+		states := make([]metricname.LabelValue, 0, len(store.MirrorStates))
 		for _, s := range store.MirrorStates {
 			v := uint64(0)
 			if s == st.State {
 				v = 1
 			}
-			metrics.WriteGaugeUint64(w, metricname.With("gateway_mirror_state", "state", s), v)
+			states = append(states, metricname.LabelValue{Label: s, Value: v})
 		}
+		metricname.WriteGauges(w, "gateway_mirror_state", "state", states)
 		// Bounded by the store's timeout, so a hung Redis cannot hold a scrape.
 		if lag, err := m.FeedLag(context.Background()); err == nil {
 			metrics.WriteGaugeUint64(w, "gateway_mirror_lag_entries", uint64(max(lag, 0)))

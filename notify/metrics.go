@@ -37,12 +37,11 @@ func newMetrics(set *metrics.Set, st *store.Store) *outboxMetrics {
 		if err != nil {
 			return
 		}
-		for _, s := range []struct {
-			state string
-			n     int64
-		}{{store.OutboxQueued, n.Queued}, {store.OutboxRetrying, n.Retrying}, {store.OutboxDead, n.Dead}} {
-			metrics.WriteGaugeUint64(w, metricname.With("gateway_outbox_messages", "state", s.state), uint64(max(s.n, 0)))
-		}
+		metricname.WriteGauges(w, "gateway_outbox_messages", "state", []metricname.LabelValue{
+			{Label: store.OutboxQueued, Value: uint64(max(n.Queued, 0))},
+			{Label: store.OutboxRetrying, Value: uint64(max(n.Retrying, 0))},
+			{Label: store.OutboxDead, Value: uint64(max(n.Dead, 0))},
+		})
 	})
 	return &outboxMetrics{set: set}
 }
