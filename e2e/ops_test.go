@@ -202,3 +202,24 @@ func TestLoginRefusedWhenRedisIsDown(t *testing.T) {
 		t.Errorf("sign-in with redis down: %d, cookie set: %v", resp.StatusCode, c.SessionCookie() != "")
 	}
 }
+
+// ops.pprof mounts the profiles on the ops listener, and only there; off
+// (the default) they are not served at all.
+func TestPprofOnlyWhenTurnedOn(t *testing.T) {
+	srv := redistest.Start(t)
+	off := harness.Start(t, harness.Options{Redis: srv})
+	if code, _ := opsGet(t, off, "/debug/pprof/"); code != http.StatusNotFound {
+		t.Errorf("/debug/pprof/ with ops.pprof off: %d, want 404", code)
+	}
+	on := harness.Start(t, harness.Options{Redis: srv, Configure: func(c *config.Config) { c.Ops.Pprof = true }})
+	if code, body := opsGet(t, on, "/debug/pprof/"); code != http.StatusOK || !strings.Contains(body, "goroutine") {
+		t.Errorf("/debug/pprof/ with ops.pprof on: %d", code)
+	}
+	// A heap profile as `go tool pprof` fetches it: gzipped protobuf.
+	if code, body := opsGet(t, on, "/debug/pprof/heap?gc=1"); code != http.StatusOK || !strings.HasPrefix(body, "\x1f\x8b") {
+		t.Errorf("/debug/pprof/heap: %d, %d bytes not gzipped", code, len(body))
+	}
+	if code := codeOf(t, on.NewClient(t), "/debug/pprof/"); code == http.StatusOK {
+		t.Error("/debug/pprof/ is served on the public listener")
+	}
+}
