@@ -32,3 +32,11 @@ wait_file() {
 
 # to_ms: one of wrk's latencies (850.00us, 1.20ms, 2.00s) in milliseconds
 to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; printf "%.3f", v}'; }
+
+# rss_mb PID: resident memory in MiB (VmRSS, in kB, / 1024); the scripts
+# print it as "MB".
+rss_mb() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+# rss_split PID -> "anonymous MB + file MB": the process's own memory, and
+# the pages of its executable (and libraries) that are mapped, which the
+# page cache holds once for every process running the same binary.
+rss_split() { awk '/^RssAnon/ {a=$2} /^RssFile/ {f=$2} END {printf "%.1f anonymous + %.1f file", a / 1024, f / 1024}' "/proc/$1/status"; }

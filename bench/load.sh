@@ -52,11 +52,6 @@ build "$tmp/upstream" ./bench/upstream
 build "$tmp/loadrig" ./bench/loadrig
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-rss_mb() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
-# rss_split PID -> "anonymous MB + file MB": the process's own memory, and
-# the pages of its executable (and libraries) that are mapped, which the
-# page cache holds once for every process running the same binary.
-rss_split() { awk '/^RssAnon/ {a=$2} /^RssFile/ {f=$2} END {printf "%.1f anonymous + %.1f file", a / 1024, f / 1024}' "/proc/$1/status"; }
 
 # redis-server on a free port, nothing on disk
 rport=$(free_port)
