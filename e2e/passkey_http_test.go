@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/authgate/gateway/config"
 	"github.com/authgate/gateway/internal/testkit/harness"
+	"github.com/authgate/gateway/store"
 )
 
 // localhostClient is a browser-like client that reaches the gateway as
@@ -244,5 +246,46 @@ func TestPasskeyBeginNeedsItsSession(t *testing.T) {
 	})
 	if keys, _ := g.Redis.Client(t).Keys(context.Background(), "gw:webauthn:*").Result(); len(keys) != 0 {
 		t.Errorf("refused begins kept ceremonies: %v", keys)
+	}
+}
+
+// At the most passkeys an account can hold, adding one is refused up
+// front, on the JSON API with the code the README gives and on the page
+// with words, and no ceremony is kept.
+func TestPasskeyLimitRefusesABegin(t *testing.T) {
+	g := harness.Start(t, harness.Options{})
+	u := g.CreateUser(t, "lena")
+	base := passkeyURL(g.URL)
+	c := localhostClient()
+	form := url.Values{"username": {"lena"}, "password": {harness.TestPassword}, "rd": {"/"}}
+	req, _ := http.NewRequest(http.MethodPost, base+"/.gateway/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", resp.StatusCode)
+	}
+	// Passkeys added after the sign-in (as from other devices), up to the limit.
+	now := time.Now().UTC()
+	for i := range store.MaxPasskeys {
+		k := &store.Passkey{ID: []byte{byte(i + 1), 7}, Name: fmt.Sprintf("key %d", i), RPID: "localhost", Created: now, PublicKey: []byte("pk"), Flags: 0x5d}
+		if err := g.Store.CreatePasskey(t.Context(), u.ID, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, body := passkeyPost(t, c, base+"/.gateway/api/v1/me/passkeys/register/begin", "application/json", "{}")
+	var e struct {
+		Code string `json:"code"`
+	}
+	_ = json.Unmarshal([]byte(body), &e)
+	if resp.StatusCode != http.StatusConflict || e.Code != "too_many_passkeys" {
+		t.Errorf("begin at the limit: %d %q, want 409 too_many_passkeys", resp.StatusCode, e.Code)
+	}
+	if keys, _ := g.Redis.Client(t).Keys(context.Background(), "gw:webauthn:*").Result(); len(keys) != 0 {
+		t.Errorf("a refused begin kept a ceremony: %v", keys)
 	}
 }

@@ -83,3 +83,13 @@ func TestEventWords(t *testing.T) {
 		}
 	}
 }
+
+// The API's refusal codes for adding a passkey are the README's: a finish
+// refused at the limit says too_many_passkeys, as its begin does.
+func TestPasskeyErrorCodes(t *testing.T) {
+	for status, want := range map[int]string{400: "no_ceremony", 404: "not_found", 409: "too_many_passkeys", 422: "passkey_refused", 503: "unavailable"} {
+		if got := passkeyErrorCode(status); got != want {
+			t.Errorf("%d: %q, want %q", status, got, want)
+		}
+	}
+}

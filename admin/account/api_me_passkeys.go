@@ -116,8 +116,8 @@ func passkeyErrorCode(status int) string {
 	switch status {
 	case http.StatusBadRequest:
 		return "no_ceremony"
-	case http.StatusConflict:
-		return "conflict"
+	case http.StatusConflict: // only the account's limit (deletePasskey's last_factor is named by its caller)
+		return "too_many_passkeys"
 	case http.StatusNotFound:
 		return "not_found"
 	case http.StatusUnprocessableEntity:
