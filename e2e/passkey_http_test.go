@@ -29,6 +29,26 @@ func localhostClient() *http.Client {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
+// localhostSignIn signs user in with the password form at base (a
+// localhost origin, where passkeys work) and returns the signed-in client.
+func localhostSignIn(t *testing.T, base, user string) *http.Client {
+	t.Helper()
+	c := localhostClient()
+	form := url.Values{"username": {user}, "password": {harness.TestPassword}, "rd": {"/"}}
+	req, _ := http.NewRequest(http.MethodPost, base+"/.gateway/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in as %s: %d", user, resp.StatusCode)
+	}
+	return c
+}
+
 func passkeyPost(t *testing.T, c *http.Client, u, ctype, body string) (*http.Response, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
@@ -226,19 +246,7 @@ func TestPasskeyBeginNeedsItsSession(t *testing.T) {
 		"/login/confirm/passkey/begin": {http.StatusUnauthorized, "unauthenticated"},
 	})
 
-	signedIn := localhostClient()
-	form := url.Values{"username": {"nina"}, "password": {harness.TestPassword}, "rd": {"/"}}
-	req, _ := http.NewRequest(http.MethodPost, base+"/.gateway/login", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", base)
-	resp, err := signedIn.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign in: %d", resp.StatusCode)
-	}
+	signedIn := localhostSignIn(t, base, "nina")
 	check("signed in, no passkey", signedIn, map[string]refusal{
 		"/login/2fa/passkey/begin":     {http.StatusConflict, "no_pending_step"},
 		"/login/passkey/setup/begin":   {http.StatusConflict, "no_pending_step"},
@@ -256,19 +264,7 @@ func TestPasskeyLimitRefusesABegin(t *testing.T) {
 	g := harness.Start(t, harness.Options{})
 	u := g.CreateUser(t, "lena")
 	base := passkeyURL(g.URL)
-	c := localhostClient()
-	form := url.Values{"username": {"lena"}, "password": {harness.TestPassword}, "rd": {"/"}}
-	req, _ := http.NewRequest(http.MethodPost, base+"/.gateway/login", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", base)
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign in: %d", resp.StatusCode)
-	}
+	c := localhostSignIn(t, base, "lena")
 	// Passkeys added after the sign-in (as from other devices), up to the limit.
 	now := time.Now().UTC()
 	for i := range store.MaxPasskeys {

@@ -43,7 +43,7 @@ func RegisterMirrorMetrics(set *metrics.Set, m MirrorProbe) {
 			if s == st.State {
 				v = 1
 			}
-			states = append(states, metricname.LabelValue{Label: s, Value: v})
+			states = append(states, metricname.LabelValue{Value: s, N: v})
 		}
 		metricname.WriteGauges(w, "gateway_mirror_state", "state", states)
 		// Bounded by the store's timeout, so a hung Redis cannot hold a scrape.

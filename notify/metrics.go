@@ -38,9 +38,9 @@ func newMetrics(set *metrics.Set, st *store.Store) *outboxMetrics {
 			return
 		}
 		metricname.WriteGauges(w, "gateway_outbox_messages", "state", []metricname.LabelValue{
-			{Label: store.OutboxQueued, Value: uint64(max(n.Queued, 0))},
-			{Label: store.OutboxRetrying, Value: uint64(max(n.Retrying, 0))},
-			{Label: store.OutboxDead, Value: uint64(max(n.Dead, 0))},
+			{Value: store.OutboxQueued, N: uint64(max(n.Queued, 0))},
+			{Value: store.OutboxRetrying, N: uint64(max(n.Retrying, 0))},
+			{Value: store.OutboxDead, N: uint64(max(n.Dead, 0))},
 		})
 	})
 	return &outboxMetrics{set: set}

@@ -31,9 +31,9 @@ type SecureOptions struct {
 // the password until the password is reset, retires an outstanding reset
 // link, removes every passkey and the staff API tokens the account made,
 // then signs every device out, mails the person a new reset link
-// (ForgotResetTTL) and writes the activity and the audit entry. The new-device alert's link and the account page's
-// new-sign-ins panel both call it. It returns ErrNotFound for an unknown
-// user.
+// (ForgotResetTTL) and writes the activity and the audit entry. The
+// new-device alert's link and the account page's new-sign-ins panel both
+// call it. It returns ErrNotFound for an unknown user.
 func (s *Store) SecureAccount(ctx context.Context, uid string, o SecureOptions) error {
 	ctx, cancel := detach(ctx) // half a protection is worse than none
 	defer cancel()

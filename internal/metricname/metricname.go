@@ -20,10 +20,11 @@ func With(family, label, value string) string {
 	return family + "{" + label + `="` + valueEscaper.Replace(value) + `"}`
 }
 
-// LabelValue is one series of a gauge family that differs by one label.
+// LabelValue is one series of a gauge family whose series differ by one
+// label: the label's value and the series' value.
 type LabelValue struct {
-	Label string
-	Value uint64
+	Value string
+	N     uint64
 }
 
 // WriteGauges writes a gauge family read at scrape time, one series per
@@ -34,9 +35,9 @@ func WriteGauges(w io.Writer, family, label string, series []LabelValue) {
 	metrics.WriteMetadataIfNeeded(w, family, "gauge")
 	var b []byte
 	for _, s := range series {
-		b = append(b[:0], With(family, label, s.Label)...)
+		b = append(b[:0], With(family, label, s.Value)...)
 		b = append(b, ' ')
-		b = strconv.AppendUint(b, s.Value, 10)
+		b = strconv.AppendUint(b, s.N, 10)
 		b = append(b, '\n')
 		_, _ = w.Write(b)
 	}
