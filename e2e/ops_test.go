@@ -126,6 +126,14 @@ func TestOpsHealthReadinessAndMetrics(t *testing.T) {
 	if v := metricValue(t, m, "go_memstats_heap_alloc_bytes"); v < 1e5 {
 		t.Errorf("go_memstats_heap_alloc_bytes = %v", v)
 	}
+	// The rest the README lists: goroutines, collections, CPU seconds,
+	// resident memory split into anonymous and file pages, open files.
+	for _, name := range []string{"go_goroutines", "go_gc_duration_seconds", "process_cpu_seconds_total",
+		"process_resident_memory_anon_bytes", "process_resident_memory_file_bytes", "process_open_fds"} {
+		if f := families[name]; f == nil || len(f.GetMetric()) == 0 {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
 	// The ops listener serves nothing else, and the public one no metrics.
 	if code, _ := opsGet(t, g, "/.gateway/login"); code != http.StatusNotFound {
 		t.Errorf("ops listener serves the login page: %d", code)

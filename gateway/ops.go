@@ -66,7 +66,12 @@ func OpsHandler(d OpsDeps) http.Handler {
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		d.Metrics.WritePrometheus(w)
-		metrics.WriteProcessMetrics(w)
+		// The Go runtime's and the process's series, open files included
+		// (the library's WriteProcessMetrics leaves those out and adds its
+		// push-mode counters, which the gateway does not use).
+		metrics.WriteGoMetrics(w)
+		metrics.WriteProcMetrics(w)
+		metrics.WriteFDMetrics(w)
 	})
 	if d.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
