@@ -27,6 +27,9 @@ func TestSecureAccountRemovesPasskeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.CreateAPIToken(ctx, &APIToken{Name: "made while signed in", Role: RoleAdmin, OwnerID: u.ID, CreatedBy: u.Username}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
 	// By the time the sessions end, no other way in is left: a passkey or
 	// a reset link still working then would let whoever holds it sign in
 	// again after the sign-out.
@@ -42,6 +45,9 @@ func TestSecureAccountRemovesPasskeys(t *testing.T) {
 			}
 			if got, err := s.FindUserByID(ctx, u.ID); err != nil || !got.PasswordBlocked {
 				t.Errorf("password not blocked when the sessions end: %v", err)
+			}
+			if tokens, err := s.FindAPITokens(ctx); err != nil || len(tokens) != 0 {
+				t.Errorf("API tokens when the sessions end: %d (%v), want 0", len(tokens), err)
 			}
 			return s.SignOutEverywhere(ctx, u.ID, s.now())
 		}})
